@@ -1,0 +1,29 @@
+// Runtime options: how many workers, how big a default stack, which policy.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace weft {
+
+// Which ready thread a worker runs next.
+enum class policy_kind {
+  fifo,      // first come, first served per worker, work stealing between workers
+  priority,  // highest priority first; waiting threads age upward so none starves
+};
+
+struct options {
+  // Kernel worker threads; 0 means one per online CPU.
+  unsigned workers = 0;
+  // Default stack size of a green thread (rounded up to whole pages).
+  std::size_t stack_size = 64 * 1024;
+  policy_kind policy = policy_kind::fifo;
+  // Priority policy: a ready thread gains one priority level per aging_step waited.
+  std::chrono::microseconds aging_step{2000};
+  // Most stacks that get a PROT_NONE guard page; 0 means derive the number from
+  // vm.max_map_count (a guarded stack costs two kernel mappings). Stacks beyond
+  // the budget are checked with a canary instead.
+  std::size_t max_guarded_stacks = 0;
+};
+
+}  // namespace weft

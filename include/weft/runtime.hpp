@@ -1,0 +1,58 @@
+// The runtime: a set of kernel worker threads running green threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "options.hpp"
+#include "thread.hpp"
+#include "thread_info.hpp"
+
+namespace weft {
+
+namespace detail {
+class scheduler;
+}
+
+// An embeddable runtime. Construction starts the workers; destruction waits
+// until every green thread has ended, then stops them. Several runtimes may
+// live in one process; all their state is in this object.
+class runtime {
+ public:
+  // Starts the workers; throws weft::error (invalid_argument for bad options,
+  // resource_exhausted when threads cannot be created).
+  explicit runtime(const options& opts = {});
+  // Waits for every green thread to end, then stops the workers.
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // Waits for every green thread to end, then stops the workers; later
+  // spawns throw weft::error(shut_down). Call it from a foreign thread only.
+  void shutdown();
+
+  // Number of workers.
+  unsigned workers() const noexcept;
+  // A consistent copy of every TCB (live and terminated-but-unjoined).
+  std::vector<thread_info> snapshot() const;
+  // Name of the compiled-in context-switch backend.
+  static const char* context_backend() noexcept;
+
+  detail::scheduler& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<detail::scheduler> impl_;
+};
+
+// Runs main_fn as the root green thread of a fresh runtime built from opts,
+// waits until it and every other green thread ended, and returns main_fn's
+// exit code (an int result, or 0 for void). Exceptions from main_fn propagate.
+int run(const options& opts, std::function<int()> main_fn);
+// run() with a main that returns nothing; exit code 0.
+int run(const options& opts, std::function<void()> main_fn);
+
+// A snapshot of the caller's runtime (or the only live one); throws weft::error(no_runtime).
+std::vector<thread_info> snapshot();
+
+}  // namespace weft

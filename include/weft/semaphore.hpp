@@ -1,0 +1,46 @@
+// A counting semaphore (P/V of the OS notes); parks green threads, blocks foreign ones.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+
+#include "detail/wait_queue.hpp"
+
+namespace weft {
+
+class counting_semaphore {
+ public:
+  // Throws weft::error(invalid_argument) on a negative initial count.
+  explicit counting_semaphore(std::ptrdiff_t initial);
+  counting_semaphore(const counting_semaphore&) = delete;
+  counting_semaphore& operator=(const counting_semaphore&) = delete;
+
+  // P: takes one unit, waiting while none is left.
+  void acquire() { (void)acquire_until(-1); }
+  // Takes one unit if one is free; never blocks.
+  bool try_acquire() noexcept;
+  // P with a timeout; throws weft::error(invalid_argument) on a negative d.
+  template <class Rep, class Period>
+  bool try_acquire_for(std::chrono::duration<Rep, Period> d) {
+    return try_acquire() || acquire_until(deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()));
+  }
+  template <class Duration>
+  bool try_acquire_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
+    return try_acquire() ||
+           acquire_until(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  }
+  // V: returns n units, handing them straight to waiters first. Throws
+  // weft::error(invalid_argument) when n < 0 or the count would overflow.
+  void release(std::ptrdiff_t n = 1);
+  // Units free now (a snapshot).
+  std::ptrdiff_t available() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  bool acquire_until(long long deadline_ns);
+  static long long deadline_in(long long ns);
+  std::atomic<std::ptrdiff_t> count_;
+  detail::wait_queue q_;
+};
+
+}  // namespace weft

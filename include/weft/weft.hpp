@@ -1,0 +1,15 @@
+// weft: M:N green threads for C++20. The umbrella header.
+#pragma once
+
+#include "condition_variable.hpp"
+#include "error.hpp"
+#include "event.hpp"
+#include "latch.hpp"
+#include "local.hpp"
+#include "mutex.hpp"
+#include "options.hpp"
+#include "runtime.hpp"
+#include "semaphore.hpp"
+#include "this_thread.hpp"
+#include "thread.hpp"
+#include "thread_info.hpp"

@@ -1,0 +1,255 @@
+// The public thread API on top of the scheduler: handles, this_thread,
+// suspend/resume, the runtime object and run().
+#include <string>
+#include <thread>
+
+#include "park.hpp"
+#include "scheduler.hpp"
+#include "tcb.hpp"
+#include "weft/runtime.hpp"
+#include "weft/this_thread.hpp"
+#include "weft/thread.hpp"
+#include "worker.hpp"
+
+namespace weft {
+namespace detail {
+namespace {
+
+scheduler& caller_scheduler(const char* what) {
+  scheduler* s = scheduler_for_caller();
+  if (!s)
+    throw error(errc::no_runtime, std::string(what) +
+                                      ": no runtime for this thread (call from a green thread, or have exactly one "
+                                      "weft::runtime alive, or use spawn_in)");
+  return *s;
+}
+
+struct ref_guard {
+  tcb* t;
+  ~ref_guard() { t->sched->release(t); }
+};
+
+[[noreturn]] void bad_state(const char* op, const tcb* t, std::uint32_t s, const char* why) {
+  throw error(errc::invalid_state, std::string(op) + ": thread " + std::to_string(t->id) + " " + why + " (state " +
+                                       to_string(state_of(s)) + ")");
+}
+
+}  // namespace
+
+tcb* tcb_create(runtime* rt, const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
+  scheduler& s = rt ? rt->impl() : caller_scheduler("spawn");
+  return s.create(attrs, task_size, task_align);
+}
+
+void* tcb_task_storage(tcb* t) noexcept {
+  return reinterpret_cast<char*>(t) + tcb_task_offset(t->alloc_align);
+}
+
+void tcb_start(tcb* t, task_base* task) noexcept {
+  t->task = task;
+  t->sched->admit(t);
+}
+
+void tcb_abandon(tcb* t) noexcept { t->sched->abandon(t); }
+
+void tcb_wait(tcb* t) {
+  if (t == current_tcb()) throw error(errc::deadlock, "join: thread " + std::to_string(t->id) + " cannot join itself");
+  waiter w = make_waiter();
+  wq_lock(t->joiners);
+  if (t->load_state() == thread_state::terminated) {
+    wq_unlock(t->joiners);
+    return;
+  }
+  wq_push(t->joiners, w);
+  park(t->joiners, w, -1, wait_reason::join);
+}
+
+void tcb_release(tcb* t) noexcept {
+  t->sched->reap(t);
+  t->sched->release(t);
+}
+
+void tcb_detach(tcb* t) noexcept {
+  wq_lock(t->joiners);
+  t->detached = true;
+  bool ended = t->load_state() == thread_state::terminated;
+  wq_unlock(t->joiners);
+  if (ended && t->task->error) report_unobserved(t);
+  tcb_release(t);
+}
+
+void tcb_join_on_destroy(tcb* t) noexcept {
+  if (t == current_tcb()) {
+    std::fprintf(stderr, "weft: the handle of green thread %llu was destroyed inside that thread while joinable\n",
+                 static_cast<unsigned long long>(t->id));
+    std::abort();
+  }
+  tcb_wait(t);
+  if (t->task->error) report_unobserved(t);
+  tcb_release(t);
+}
+
+task_base* tcb_task(tcb* t) noexcept { return t->task; }
+thread_id tcb_id(const tcb* t) noexcept { return t->id; }
+
+}  // namespace detail
+
+using namespace detail;
+
+thread_id join_any() {
+  tcb* self = current_tcb();
+  scheduler& s = self ? *self->sched : caller_scheduler("join_any");
+  return s.join_any(self);
+}
+
+void suspend(thread_id id) {
+  scheduler& s = caller_scheduler("suspend");
+  tcb* t = s.find_and_ref(id);
+  ref_guard g{t};
+  std::uint32_t w = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    switch (state_of(w)) {
+      case thread_state::ready:
+        if (t->state.compare_exchange_weak(w, st(thread_state::suspended_ready))) return;
+        break;
+      case thread_state::blocked:
+        if (t->state.compare_exchange_weak(w, st(thread_state::suspended_blocked))) return;
+        break;
+      case thread_state::running:
+        if (w & suspend_pending) return;
+        if (t->state.compare_exchange_weak(w, w | suspend_pending)) {
+          if (t == current_tcb()) current_worker()->yield_current();
+          return;
+        }
+        break;
+      case thread_state::suspended_ready:
+      case thread_state::suspended_blocked:
+        bad_state("suspend", t, w, "is already suspended");
+      default:
+        bad_state("suspend", t, w, "cannot be suspended");
+    }
+  }
+}
+
+void resume(thread_id id) {
+  scheduler& s = caller_scheduler("resume");
+  tcb* t = s.find_and_ref(id);
+  ref_guard g{t};
+  std::uint32_t w = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    thread_state ts = state_of(w);
+    if (ts == thread_state::suspended_ready) {
+      if (t->state.compare_exchange_weak(w, st(thread_state::ready))) {
+        // Still in a run queue: it runs when reached. Dropped: queue it again.
+        if (w & off_queue) s.enqueue(t, enqueue_kind::woken);
+        return;
+      }
+    } else if (ts == thread_state::suspended_blocked) {
+      if (t->state.compare_exchange_weak(w, st(thread_state::blocked))) return;
+    } else if (ts == thread_state::running && (w & suspend_pending)) {
+      if (t->state.compare_exchange_weak(w, w & ~suspend_pending)) return;
+    } else {
+      bad_state("resume", t, w, "is not suspended");
+    }
+  }
+}
+
+std::vector<thread_info> snapshot() { return caller_scheduler("snapshot").snapshot(); }
+
+// ---------------------------------------------------------------- this_thread
+
+namespace this_thread {
+
+void yield() noexcept {
+  worker* w = current_worker();
+  if (w && w->current) w->yield_current();
+  else std::this_thread::yield();
+}
+
+void detail::sleep_until_ns(long long deadline) {
+  worker* w = current_worker();
+  if (!w || !w->current) {
+    std::this_thread::sleep_until(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
+    return;
+  }
+  waiter wt = make_waiter();
+  while (park_until(wt, deadline, wait_reason::sleep) != wake_status::timed_out) {
+    wt.status.store(static_cast<std::uint32_t>(wake_status::pending));
+  }
+}
+
+void detail::sleep_ns(long long ns) {
+  std::int64_t deadline = deadline_after(ns, "sleep_for");
+  if (ns == 0) {
+    yield();
+    return;
+  }
+  sleep_until_ns(deadline);
+}
+
+thread_id id() noexcept {
+  tcb* t = current_tcb();
+  return t ? t->id : 0;
+}
+
+std::string name() {
+  tcb* t = current_tcb();
+  return t ? t->name : std::string();
+}
+
+bool is_green() noexcept { return current_tcb() != nullptr; }
+
+int worker_index() noexcept {
+  worker* w = current_worker();
+  return w ? static_cast<int>(w->index) : -1;
+}
+
+void suspend() {
+  tcb* t = current_tcb();
+  if (!t) throw error(errc::no_runtime, "this_thread::suspend: the caller is not a green thread");
+  weft::suspend(t->id);
+}
+
+}  // namespace this_thread
+
+// ---------------------------------------------------------------- runtime
+
+runtime::runtime(const options& opts) : impl_(std::make_unique<scheduler>(opts)) { impl_->start(); }
+
+runtime::~runtime() {
+  if (!impl_) return;
+  try {
+    impl_->shutdown();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft: runtime destroyed from its own green thread: %s\n", e.what());
+    std::abort();
+  }
+}
+
+void runtime::shutdown() { impl_->shutdown(); }
+unsigned runtime::workers() const noexcept { return static_cast<unsigned>(impl_->workers.size()); }
+std::vector<thread_info> runtime::snapshot() const { return impl_->snapshot(); }
+const char* runtime::context_backend() noexcept { return context_backend_name(); }
+
+int run(const options& opts, std::function<int()> main_fn) {
+  if (!main_fn) throw error(errc::invalid_argument, "run: main function is empty");
+  runtime rt(opts);
+  spawn_attrs attrs;
+  attrs.name = "main";
+  auto main_thread = spawn_in(rt, std::move(main_fn), attrs);
+  // Main is the root: threads orphaned by their parent pass to it.
+  rt.impl().set_root(main_thread.native_handle());
+  int code = main_thread.join();
+  rt.shutdown();
+  return code;
+}
+
+int run(const options& opts, std::function<void()> main_fn) {
+  if (!main_fn) throw error(errc::invalid_argument, "run: main function is empty");
+  return run(opts, std::function<int()>([fn = std::move(main_fn)] {
+               fn();
+               return 0;
+             }));
+}
+
+}  // namespace weft

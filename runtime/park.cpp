@@ -1,0 +1,157 @@
+// The park/unpark mechanism; see park.hpp for the protocol.
+#include "park.hpp"
+
+#include <string>
+
+#include "clock.hpp"
+#include "futex.hpp"
+#include "scheduler.hpp"
+#include "tcb.hpp"
+#include "weft/error.hpp"
+#include "worker.hpp"
+
+namespace weft::detail {
+namespace {
+
+constexpr auto u(wake_status s) { return static_cast<std::uint32_t>(s); }
+
+// Runs on the next context once the parking thread's registers are saved.
+void post_park(worker&, tcb* prev, void* arg) {
+  std::uint32_t s = prev->state.load(std::memory_order_relaxed);
+  for (;;) {
+    std::uint32_t to = (s & suspend_pending) ? st(thread_state::suspended_blocked) : st(thread_state::blocked);
+    if (prev->state.compare_exchange_weak(s, to, std::memory_order_acq_rel)) break;
+  }
+  if (arg) wq_unlock(*static_cast<wait_queue*>(arg));
+}
+
+wake_status park_foreign(wait_queue* q, waiter& w, std::int64_t deadline) {
+  if (q) wq_unlock(*q);
+  for (;;) {
+    std::uint32_t s = w.status.load(std::memory_order_acquire);
+    if (s == u(wake_status::notified)) return wake_status::notified;
+    if (s == u(wake_status::pending) && deadline >= 0 && now_ns() >= deadline) {
+      if (w.status.compare_exchange_strong(s, u(wake_status::timed_out), std::memory_order_acq_rel)) {
+        if (q) {
+          wq_lock(*q);
+          if (w.linked) wq_unlink(*q, w);
+          wq_unlock(*q);
+        }
+        return wake_status::timed_out;
+      }
+      continue;
+    }
+    // A claimed waiter is about to be notified: wait without a deadline.
+    futex_wait(w.status, s, s == u(wake_status::pending) ? deadline : -1);
+  }
+}
+
+wake_status park_impl(wait_queue* q, waiter& w, std::int64_t deadline, wait_reason reason) {
+  worker* wk = current_worker();
+  if (!wk || !wk->current) return park_foreign(q, w, deadline);
+  tcb* self = wk->current;
+  self->reason.store(reason, std::memory_order_relaxed);
+  if (deadline >= 0) {
+    w.deadline = deadline;
+    wk->timers.add(w, wk);
+  }
+  wk->switch_out({&post_park, nullptr, q}, false);
+  // Resumed, possibly on another worker.
+  self->reason.store(wait_reason::none, std::memory_order_relaxed);
+  wake_status s = w.load();
+  if (s == wake_status::timed_out) {
+    if (q) {
+      wq_lock(*q);
+      if (w.linked) wq_unlink(*q, w);
+      wq_unlock(*q);
+    }
+  } else if (w.timer_owner) {
+    w.timer_owner->timers.cancel(w);
+  }
+  return s;
+}
+
+}  // namespace
+
+waiter make_waiter() noexcept {
+  // A prvalue: waiters hold an atomic and are never copied or moved.
+  return waiter{.owner = current_tcb()};
+}
+
+void wq_push(wait_queue& q, waiter& w) noexcept {
+  w.next = nullptr;
+  w.prev = q.tail;
+  if (q.tail) q.tail->next = &w;
+  else q.head = &w;
+  q.tail = &w;
+  w.linked = true;
+}
+
+void wq_unlink(wait_queue& q, waiter& w) noexcept {
+  if (w.prev) w.prev->next = w.next;
+  else q.head = w.next;
+  if (w.next) w.next->prev = w.prev;
+  else q.tail = w.prev;
+  w.next = w.prev = nullptr;
+  w.linked = false;
+}
+
+waiter* wq_claim_first(wait_queue& q) noexcept {
+  while (waiter* w = q.head) {
+    wq_unlink(q, *w);
+    if (try_claim(*w)) return w;
+    // Lost to a timeout: that waiter unlinks nothing more and returns on its own.
+  }
+  return nullptr;
+}
+
+void complete(waiter& w) noexcept {
+  tcb* owner = w.owner;
+  w.status.store(u(wake_status::notified), std::memory_order_release);
+  if (owner) owner->sched->make_ready(owner);
+  else futex_wake(w.status, 1);
+}
+
+std::size_t wake_all(wait_queue& q) noexcept {
+  std::size_t total = 0;
+  for (;;) {
+    // Batches keep the lock short even with a million waiters.
+    waiter* batch[64];
+    std::size_t n = 0;
+    wq_lock(q);
+    while (n < 64) {
+      waiter* w = wq_claim_first(q);
+      if (!w) break;
+      batch[n++] = w;
+    }
+    wq_unlock(q);
+    for (std::size_t i = 0; i < n; ++i) complete(*batch[i]);
+    total += n;
+    if (n < 64) return total;
+  }
+}
+
+bool wake_one(wait_queue& q) noexcept {
+  wq_lock(q);
+  waiter* w = wq_claim_first(q);
+  wq_unlock(q);
+  if (w) complete(*w);
+  return w != nullptr;
+}
+
+wake_status park(wait_queue& q, waiter& w, std::int64_t deadline_ns, wait_reason reason) {
+  return park_impl(&q, w, deadline_ns, reason);
+}
+
+wake_status park_until(waiter& w, std::int64_t deadline_ns, wait_reason reason) {
+  return park_impl(nullptr, w, deadline_ns, reason);
+}
+
+std::int64_t deadline_after(std::int64_t timeout_ns, const char* what) {
+  if (timeout_ns < 0)
+    throw error(errc::invalid_argument, std::string(what) + ": negative timeout (" + std::to_string(timeout_ns) + " ns)");
+  std::int64_t now = now_ns();
+  return timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
+}
+
+}  // namespace weft::detail

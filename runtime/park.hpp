@@ -1,0 +1,119 @@
+// Layer 4: the one park/unpark mechanism.
+//
+// Every blocking primitive (mutex, condition variable, semaphore, join,
+// sleep, and later channels and I/O) blocks the same way:
+//
+//   1. lock the primitive's wait_queue, check the condition;
+//   2. if it must wait, link a `waiter` (on the waiting thread's own stack)
+//      into the queue and call park(), still holding the lock;
+//   3. park() switches away and only *then* releases the queue lock (the
+//      post-switch action), so a waker that takes the lock always finds a
+//      fully parked thread: no lost wake-ups, no resuming a half-saved one.
+//
+// A waker takes the lock, unlinks a waiter, claims it (status CAS pending ->
+// claimed), may hand it a value through `data`, releases the lock, and calls
+// complete(), which publishes `notified` and makes the thread ready. A timer
+// that fires or a cancellation races the waker through the same CAS (pending
+// -> timed_out); exactly one wins. A timed-out waiter unlinks itself under
+// the lock when it resumes.
+//
+// The same waiter works for a foreign kernel thread (tcb == null): it sleeps
+// on a futex on the status word instead of switching, so primitives can be
+// shared between green threads and plain std::threads.
+//
+// Rejected: a per-TCB semaphore ("park token") as in Go's older sync code: it
+// needs a second handshake for timeouts and does not carry a value.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "spinlock.hpp"
+#include "weft/detail/wait_queue.hpp"
+#include "weft/thread_info.hpp"
+
+namespace weft::detail {
+
+struct tcb;
+class worker;
+
+enum class wake_status : std::uint32_t { pending, claimed, notified, timed_out };
+
+struct waiter {
+  waiter* next = nullptr;
+  waiter* prev = nullptr;
+  bool linked = false;
+  tcb* owner = nullptr;  // null: a foreign kernel thread
+  std::atomic<std::uint32_t> status{static_cast<std::uint32_t>(wake_status::pending)};
+  void* data = nullptr;      // primitive-specific payload (value slot, request)
+  std::uintptr_t value = 0;  // primitive-specific scalar (count, branch index)
+  // Timer bookkeeping (timer_heap.hpp).
+  std::int64_t deadline = -1;
+  std::size_t heap_index = static_cast<std::size_t>(-1);
+  worker* timer_owner = nullptr;
+
+  wake_status load() const noexcept { return static_cast<wake_status>(status.load(std::memory_order_acquire)); }
+};
+
+// Makes a waiter for the calling context (green thread or foreign thread).
+waiter make_waiter() noexcept;
+
+inline void wq_lock(wait_queue& q) noexcept { spin_lock(q.lock); }
+inline void wq_unlock(wait_queue& q) noexcept { spin_unlock(q.lock); }
+
+// Queue operations; the caller holds the lock.
+void wq_push(wait_queue& q, waiter& w) noexcept;
+void wq_unlink(wait_queue& q, waiter& w) noexcept;
+inline bool wq_empty(const wait_queue& q) noexcept { return q.head == nullptr; }
+
+// Unlinks and claims the first waiter that is still pending; null if none.
+waiter* wq_claim_first(wait_queue& q) noexcept;
+
+// Claims w for waking (pending -> claimed); false if a timeout won.
+inline bool try_claim(waiter& w) noexcept {
+  auto expected = static_cast<std::uint32_t>(wake_status::pending);
+  return w.status.compare_exchange_strong(expected, static_cast<std::uint32_t>(wake_status::claimed),
+                                          std::memory_order_acq_rel, std::memory_order_acquire);
+}
+
+// Finishes a wake of a claimed waiter; call it without holding the queue lock
+// where possible. The waiter may be gone as soon as this returns.
+void complete(waiter& w) noexcept;
+
+// Wakes every waiter of q (takes the lock itself, in batches); returns how many.
+std::size_t wake_all(wait_queue& q) noexcept;
+// Wakes the first pending waiter of q; false if there was none.
+bool wake_one(wait_queue& q) noexcept;
+
+// Parks the caller (w linked into q, q locked) until woken or until
+// deadline_ns (steady clock; < 0 = none). Releases q's lock. Returns notified
+// or timed_out. On timed_out the waiter is no longer linked.
+wake_status park(wait_queue& q, waiter& w, std::int64_t deadline_ns, wait_reason reason);
+
+// Parks with no queue: only the deadline (or a direct complete()) wakes it.
+wake_status park_until(waiter& w, std::int64_t deadline_ns, wait_reason reason);
+
+// Converts a relative timeout to a deadline; throws weft::error on a negative one.
+std::int64_t deadline_after(std::int64_t timeout_ns, const char* what);
+
+}  // namespace weft::detail
+
+namespace weft::detail {
+
+// The waiting side of every "wait until a condition holds" primitive (latch,
+// wait group, event): the condition is re-checked under the queue lock, and
+// whoever makes it true must call wake_all(q) afterwards. False on timeout.
+template <class Done>
+bool wait_for_condition(wait_queue& q, Done done, std::int64_t deadline_ns, wait_reason reason) {
+  if (done()) return true;
+  waiter w = make_waiter();
+  wq_lock(q);
+  if (done()) {
+    wq_unlock(q);
+    return true;
+  }
+  wq_push(q, w);
+  return park(q, w, deadline_ns, reason) == wake_status::notified || done();
+}
+
+}  // namespace weft::detail

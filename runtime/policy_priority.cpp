@@ -1,0 +1,109 @@
+// Priority policy with aging: one FIFO list per priority level (-64..64) and
+// a bitmap of non-empty levels. A thread's effective priority is its own
+// plus one level per `aging_step` spent waiting, so a low-priority thread
+// under a steady stream of high-priority work still runs (the OS notes' cure
+// for starvation). Only list heads are compared: within a level the head is
+// the oldest, hence the most aged. A spinlock guards it; thieves take one
+// thread at a time, as a priority order cannot be split in halves.
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cstdint>
+
+#include "clock.hpp"
+#include "policy.hpp"
+#include "spinlock.hpp"
+#include "tcb.hpp"
+
+namespace weft::detail {
+namespace {
+
+constexpr int min_prio = -64;
+constexpr int levels = 129;
+
+class priority_policy final : public policy {
+ public:
+  explicit priority_policy(std::int64_t aging_ns) : aging_ns_(aging_ns > 0 ? aging_ns : 1) {}
+
+  bool push(tcb* t, enqueue_kind) noexcept override {
+    int lv = level_of(t);
+    t->enqueued_at = static_cast<std::uint64_t>(now_ns());
+    t->next = nullptr;
+    lock_.lock();
+    auto& l = lists_[lv];
+    if (l.tail) l.tail->next = t;
+    else l.head = t;
+    l.tail = t;
+    bits_[lv / 64] |= std::uint64_t{1} << (lv % 64);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    lock_.unlock();
+    return true;
+  }
+
+  tcb* pop() noexcept override { return take_best(); }
+  tcb* spill() noexcept override { return nullptr; }
+  tcb* steal_into(policy&) noexcept override { return take_best(); }
+  bool empty() const noexcept override { return count_.load(std::memory_order_relaxed) == 0; }
+
+ private:
+  struct list {
+    tcb* head = nullptr;
+    tcb* tail = nullptr;
+  };
+
+  static int level_of(const tcb* t) noexcept {
+    int p = t->priority < min_prio ? min_prio : (t->priority > 64 ? 64 : t->priority);
+    return p - min_prio;
+  }
+
+  tcb* take_best() noexcept {
+    if (empty()) return nullptr;
+    std::int64_t now = now_ns();
+    lock_.lock();
+    int best = -1;
+    std::int64_t best_eff = 0;
+    for (int word = 2; word >= 0; --word) {
+      for (std::uint64_t b = bits_[word]; b;) {
+        int bit = 63 - std::countl_zero(b);
+        b &= ~(std::uint64_t{1} << bit);
+        int lv = word * 64 + bit;
+        tcb* h = lists_[lv].head;
+        std::int64_t waited = now - static_cast<std::int64_t>(h->enqueued_at);
+        std::int64_t eff = lv + (waited > 0 ? waited / aging_ns_ : 0);
+        if (best < 0 || eff > best_eff) {
+          best = lv;
+          best_eff = eff;
+        }
+      }
+    }
+    tcb* t = nullptr;
+    if (best >= 0) {
+      auto& l = lists_[best];
+      t = l.head;
+      l.head = t->next;
+      if (!l.head) {
+        l.tail = nullptr;
+        bits_[best / 64] &= ~(std::uint64_t{1} << (best % 64));
+      }
+      t->next = nullptr;
+      count_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    lock_.unlock();
+    return t;
+  }
+
+  std::int64_t aging_ns_;
+  spinlock lock_;
+  std::uint64_t bits_[3] = {};
+  list lists_[levels];
+  std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<policy> make_priority_policy(const options& opts) {
+  return std::make_unique<priority_policy>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(opts.aging_step).count());
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,497 @@
+// Thread lifetime and the queues between workers.
+//
+// Lifetime of a TCB. spawn allocates TCB and task together (tcb_create),
+// admits it as ready (no stack yet: a thread in `created`/first `ready` costs
+// only its TCB), and a worker gives it a pooled stack when it first runs.
+// When the function returns, finish() publishes `terminated`, wakes joiners
+// and the parent's join_any, and passes children to the root; the exiting
+// thread then switches away and the next context's retire() returns the
+// stack to the worker's cache. Two references keep the TCB: the handle's
+// (dropped by join/detach) and the thread's own (dropped by retire).
+//
+// Shutdown, in steps:
+//   1. shutdown() waits until the live count (top bit excluded) is zero;
+//      every spawn adds to it first, so nothing can sneak in unseen.
+//   2. It sets the stopped bit with a CAS from exactly 0; a spawn that raced
+//      in makes the CAS fail and step 1 repeats.
+//   3. A spawn that sees the bit undoes its increment and throws shut_down.
+//   4. Every worker is notified, sees stopped() in find_runnable and returns
+//      from its loop; shutdown() joins the kernel threads.
+#include "scheduler.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "clock.hpp"
+#include "futex.hpp"
+#include "overflow.hpp"
+#include "park.hpp"
+#include "tcb.hpp"
+#include "weft/error.hpp"
+
+namespace weft::detail {
+namespace {
+
+std::mutex g_schedulers_mu;
+std::vector<scheduler*> g_schedulers;
+
+std::int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void thread_entry(void* arg) {
+  worker* w = current_worker();
+  w->after_switch();
+  tcb* t = static_cast<tcb*>(arg);
+  t->task->run();
+  t->sched->finish(t);
+  current_worker()->exit_current();
+}
+
+}  // namespace
+
+[[noreturn]] void report_unobserved(tcb* t) noexcept {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(t->task->error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "weft: green thread %llu '%s' ended with an uncaught exception that nobody joins: %s\n",
+               static_cast<unsigned long long>(t->id), t->name.c_str(), what.c_str());
+  std::abort();
+}
+
+std::size_t tcb_task_offset(std::size_t task_align) noexcept {
+  std::size_t a = std::max(task_align, alignof(tcb));
+  return (sizeof(tcb) + a - 1) / a * a;
+}
+
+scheduler::scheduler(const options& o) : opts(o), stacks(o.stack_size, o.max_guarded_stacks) {
+  unsigned n = opts.workers;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  if (n > 1024) throw error(errc::invalid_argument, "options.workers: at most 1024 workers, got " + std::to_string(n));
+  if (o.stack_size > (std::size_t{1} << 30))
+    throw error(errc::invalid_argument, "options.stack_size: at most 1 GiB, got " + std::to_string(o.stack_size));
+  overflow_guard_install();
+  workers.reserve(n);
+  for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
+}
+
+scheduler::~scheduler() {
+  shutdown();
+  std::lock_guard lk(g_schedulers_mu);
+  g_schedulers.erase(std::remove(g_schedulers.begin(), g_schedulers.end(), this), g_schedulers.end());
+}
+
+void scheduler::start() {
+  try {
+    for (auto& w : workers) w->start();
+  } catch (const std::system_error& e) {
+    life_.fetch_or(stopped_bit);
+    for (auto& w : workers) w->notify();
+    for (auto& w : workers) w->join_thread();
+    throw error(errc::resource_exhausted, std::string("cannot start worker threads: ") + e.what());
+  }
+  std::lock_guard lk(g_schedulers_mu);
+  g_schedulers.push_back(this);
+}
+
+void scheduler::shutdown() {
+  if (current_worker() && &current_worker()->sched == this)
+    throw error(errc::deadlock, "runtime::shutdown: called from one of its own green threads");
+  for (;;) {
+    {
+      std::unique_lock lk(life_mu_);
+      life_cv_.wait(lk, [&] { return (life_.load() & ~stopped_bit) == 0; });
+    }
+    std::uint64_t expected = 0;
+    if (life_.compare_exchange_strong(expected, stopped_bit) || (expected & stopped_bit)) break;
+  }
+  for (auto& w : workers) w->notify();
+  for (auto& w : workers) w->join_thread();
+}
+
+// ---------------------------------------------------------------- lifetime
+
+tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
+  if (attrs.priority < -64 || attrs.priority > 64)
+    throw error(errc::invalid_argument, "spawn: priority must be in -64..64, got " + std::to_string(attrs.priority));
+  if (attrs.stack_size != 0 && (attrs.stack_size < 16 * 1024 || attrs.stack_size > (std::size_t{1} << 30)))
+    throw error(errc::invalid_argument,
+                "spawn: stack_size must be 0 (default) or 16 KiB..1 GiB, got " + std::to_string(attrs.stack_size));
+  if (life_.fetch_add(1, std::memory_order_acq_rel) & stopped_bit) {
+    life_.fetch_sub(1, std::memory_order_acq_rel);
+    throw error(errc::shut_down, "spawn: the runtime is shut down");
+  }
+  std::size_t off = tcb_task_offset(task_align);
+  std::size_t align = std::max(task_align, alignof(tcb));
+  void* mem = ::operator new(off + task_size, std::align_val_t{align}, std::nothrow);
+  if (!mem) {
+    if (((life_.fetch_sub(1) - 1) & ~stopped_bit) == 0) {
+      std::lock_guard lk(life_mu_);
+      life_cv_.notify_all();
+    }
+    throw error(errc::resource_exhausted, "spawn: out of memory for a thread control block");
+  }
+  tcb* t = ::new (mem) tcb();
+  t->alloc_align = align;
+  t->id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  t->sched = this;
+  t->name = attrs.name;
+  t->priority = attrs.priority;
+  t->pinned = attrs.pinned;
+  t->stack_request = attrs.stack_size;
+  t->created_ns = wall_now_ns();
+  if (attrs.start_suspended) t->state.store(st(thread_state::suspended_ready) | off_queue, std::memory_order_relaxed);
+
+  tcb* self = current_tcb();
+  {
+    std::lock_guard lk(family_mu_);
+    link_child(self && self->sched == this ? self : root_, t);
+  }
+  shard& sh = registry_[t->id % shards];
+  {
+    std::lock_guard lk(sh.mu);
+    t->reg_next = sh.head;
+    if (sh.head) sh.head->reg_prev = t;
+    sh.head = t;
+  }
+  return t;
+}
+
+void scheduler::admit(tcb* t) noexcept {
+  std::uint32_t expected = st(thread_state::created);
+  if (t->state.compare_exchange_strong(expected, st(thread_state::ready), std::memory_order_acq_rel))
+    enqueue(t, enqueue_kind::spawned);
+}
+
+void scheduler::make_ready(tcb* t) noexcept {
+  std::uint32_t s = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    thread_state ts = state_of(s);
+    if (ts == thread_state::blocked) {
+      if (t->state.compare_exchange_weak(s, st(thread_state::ready), std::memory_order_acq_rel)) {
+        enqueue(t, enqueue_kind::woken);
+        return;
+      }
+    } else if (ts == thread_state::suspended_blocked) {
+      // The event came while suspended: it stays out of the run queues.
+      if (t->state.compare_exchange_weak(s, st(thread_state::suspended_ready) | off_queue, std::memory_order_acq_rel))
+        return;
+    } else {
+      std::fprintf(stderr, "weft: internal error: waking thread %llu in state %s\n",
+                   static_cast<unsigned long long>(t->id), to_string(ts));
+      std::abort();
+    }
+  }
+}
+
+void scheduler::enqueue(tcb* t, enqueue_kind kind) noexcept {
+  worker* home = t->home.load(std::memory_order_relaxed);
+  if (t->pinned && home) {
+    home->push_inbox(t);
+    return;
+  }
+  worker* w = current_worker();
+  if (w && &w->sched == this) {
+    w->push_local(t, kind);
+    return;
+  }
+  t->next = nullptr;
+  global_push_list(t);
+  wake_idle_if_needed();
+}
+
+void scheduler::init_context(tcb* t) noexcept {
+  context_make(t->ctx, t->stk.hi(), t->stk.size, &thread_entry, t);
+#ifdef WEFT_ASAN
+  t->san.stack_lo = t->stk.lo;
+  t->san.stack_size = t->stk.size;
+#endif
+#ifdef WEFT_TSAN
+  t->san.fiber = __tsan_create_fiber(0);
+#endif
+}
+
+void scheduler::fail_start(worker&, tcb* t) noexcept {
+  try {
+    throw error(errc::resource_exhausted, "green thread " + std::to_string(t->id) +
+                                              ": no stack could be mapped (memory or vm.max_map_count exhausted)");
+  } catch (...) {
+    t->task->error = std::current_exception();
+  }
+  finish(t);
+  release(t);
+}
+
+void scheduler::finish(tcb* t) noexcept {
+  if (t->locals) {
+    destroy_locals(t);
+  }
+  wq_lock(t->joiners);
+  t->state.store(st(thread_state::terminated), std::memory_order_release);
+  bool detached = t->detached;
+  wq_unlock(t->joiners);
+  wake_all(t->joiners);
+  if (detached && t->task->error) report_unobserved(t);
+  {
+    std::lock_guard lk(family_mu_);
+    if (root_ == t) root_ = nullptr;
+    // Children, live or finished, pass to the root.
+    tcb* heir = root_;
+    while (tcb* c = t->first_child) {
+      unlink_child(c);
+      c->reaped = false;
+      link_child(heir, c);
+    }
+    if (!t->reaped) wake_all(child_exit_queue(t->parent));
+  }
+  if (((life_.fetch_sub(1, std::memory_order_acq_rel) - 1) & ~stopped_bit) == 0) {
+    std::lock_guard lk(life_mu_);
+    life_cv_.notify_all();
+  }
+}
+
+void scheduler::retire(worker& w, tcb* t) noexcept {
+  w.stacks_.give(t->stk);
+  t->stk = {};
+#ifdef WEFT_TSAN
+  __tsan_destroy_fiber(t->san.fiber);
+  t->san.fiber = nullptr;
+#endif
+  release(t);
+}
+
+void scheduler::abandon(tcb* t) noexcept {
+  free_tcb(t);
+  if (((life_.fetch_sub(1, std::memory_order_acq_rel) - 1) & ~stopped_bit) == 0) {
+    std::lock_guard lk(life_mu_);
+    life_cv_.notify_all();
+  }
+}
+
+void scheduler::release(tcb* t) noexcept {
+  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free_tcb(t);
+}
+
+void scheduler::free_tcb(tcb* t) noexcept {
+  {
+    std::lock_guard lk(family_mu_);
+    if (!t->reaped) unlink_child(t);
+  }
+  shard& sh = registry_[t->id % shards];
+  {
+    std::lock_guard lk(sh.mu);
+    if (t->reg_prev) t->reg_prev->reg_next = t->reg_next;
+    else sh.head = t->reg_next;
+    if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
+  }
+  std::size_t align = t->alloc_align;
+  if (t->task) t->task->~task_base();
+  t->~tcb();
+  ::operator delete(static_cast<void*>(t), std::align_val_t{align});
+}
+
+// ---------------------------------------------------------------- family
+
+wait_queue& scheduler::child_exit_queue(tcb* parent) noexcept {
+  return parent ? parent->child_exit : vroot_child_exit_;
+}
+
+void scheduler::link_child(tcb* parent, tcb* child) noexcept {
+  child->parent = parent;
+  tcb*& head = child_head(parent);
+  child->sib_prev = nullptr;
+  child->sib_next = head;
+  if (head) head->sib_prev = child;
+  head = child;
+  child->reaped = false;
+}
+
+void scheduler::unlink_child(tcb* child) noexcept {
+  if (child->sib_prev) child->sib_prev->sib_next = child->sib_next;
+  else child_head(child->parent) = child->sib_next;
+  if (child->sib_next) child->sib_next->sib_prev = child->sib_prev;
+  child->sib_prev = child->sib_next = nullptr;
+  child->reaped = true;
+}
+
+void scheduler::reap(tcb* t) noexcept {
+  std::lock_guard lk(family_mu_);
+  if (!t->reaped) unlink_child(t);
+}
+
+thread_id scheduler::join_any(tcb* self) {
+  for (;;) {
+    std::unique_lock lk(family_mu_);
+    tcb* head = child_head(self);
+    if (!head)
+      throw error(errc::no_child, "join_any: the calling thread has no child left to wait for");
+    for (tcb* c = head; c; c = c->sib_next) {
+      if (c->load_state() == thread_state::terminated) {
+        thread_id id = c->id;
+        unlink_child(c);
+        return id;
+      }
+    }
+    wait_queue& q = child_exit_queue(self);
+    waiter w = make_waiter();
+    wq_lock(q);
+    wq_push(q, w);
+    lk.unlock();
+    park(q, w, -1, wait_reason::join_any);
+  }
+}
+
+// ---------------------------------------------------------------- queues
+
+void scheduler::global_push_list(tcb* head) noexcept {
+  tcb* tail = head;
+  std::size_t n = 1;
+  while (tail->next) {
+    tail = tail->next;
+    ++n;
+  }
+  std::lock_guard lk(global_mu_);
+  if (global_tail_) global_tail_->next = head;
+  else global_head_ = head;
+  global_tail_ = tail;
+  global_size_.fetch_add(n, std::memory_order_release);
+}
+
+tcb* scheduler::global_pop_into(worker& w) noexcept {
+  if (global_size_.load(std::memory_order_acquire) == 0) return nullptr;
+  std::lock_guard lk(global_mu_);
+  std::size_t size = global_size_.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  // Take a fair share (Go's globrunqget): enough to keep this worker busy
+  // without starving the others, capped at half a local ring.
+  std::size_t n = std::min<std::size_t>(size / workers.size() + 1, 128);
+  tcb* first = global_head_;
+  global_head_ = first->next;
+  for (std::size_t i = 1; i < n && global_head_; ++i) {
+    tcb* t = global_head_;
+    global_head_ = t->next;
+    t->next = nullptr;
+    if (!w.rq->push(t, enqueue_kind::spawned)) {
+      // Local ring full: put it back and stop.
+      t->next = global_head_;
+      global_head_ = t;
+      n = i;
+      break;
+    }
+  }
+  if (!global_head_) global_tail_ = nullptr;
+  global_size_.fetch_sub(n, std::memory_order_release);
+  first->next = nullptr;
+  return first;
+}
+
+void scheduler::wake_idle_if_needed() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (nidle.load(std::memory_order_relaxed) == 0 || nspinning.load(std::memory_order_relaxed) != 0) return;
+  int zero = 0;
+  if (!nspinning.compare_exchange_strong(zero, 1)) return;
+  worker* w = nullptr;
+  {
+    std::lock_guard lk(idle_mu_);
+    if (!idle_.empty()) {
+      w = idle_.back();
+      idle_.pop_back();
+      nidle.fetch_sub(1);
+    }
+  }
+  if (!w) {
+    nspinning.fetch_sub(1);
+    return;
+  }
+  w->handed_spinning.store(true, std::memory_order_release);
+  w->notify();
+}
+
+void scheduler::push_idle(worker* w) noexcept {
+  std::lock_guard lk(idle_mu_);
+  idle_.push_back(w);
+  nidle.fetch_add(1);
+}
+
+void scheduler::remove_idle(worker* w) noexcept {
+  std::lock_guard lk(idle_mu_);
+  auto it = std::find(idle_.begin(), idle_.end(), w);
+  if (it != idle_.end()) {
+    idle_.erase(it);
+    nidle.fetch_sub(1);
+  }
+}
+
+bool scheduler::work_visible(const worker& self) const noexcept {
+  if (global_size_.load(std::memory_order_acquire) != 0) return true;
+  if (self.inbox_nonempty_.load(std::memory_order_acquire)) return true;
+  for (auto& w : workers)
+    if (!w->rq->empty()) return true;
+  std::int64_t d = self.timers.next_deadline();
+  return d >= 0 && d <= now_ns();
+}
+
+// ---------------------------------------------------------------- registry
+
+std::vector<thread_info> scheduler::snapshot() const {
+  std::vector<thread_info> out;
+  std::lock_guard fl(const_cast<std::mutex&>(family_mu_));
+  for (const shard& sh : registry_) {
+    std::lock_guard lk(sh.mu);
+    for (tcb* t = sh.head; t; t = t->reg_next) {
+      thread_info i;
+      i.id = t->id;
+      i.name = t->name;
+      std::uint32_t s = t->state.load(std::memory_order_acquire);
+      i.state = state_of(s);
+      i.priority = t->priority;
+      i.parent = t->reaped || !t->parent ? 0 : t->parent->id;
+      for (tcb* c = t->first_child; c; c = c->sib_next) i.children.push_back(c->id);
+      i.created_at = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(t->created_ns)));
+      i.cpu_time = std::chrono::nanoseconds(ticks_to_ns(t->cpu_ticks.load(std::memory_order_relaxed)));
+      i.switches = t->switches.load(std::memory_order_relaxed);
+      i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
+                          ? t->reason.load(std::memory_order_relaxed)
+                          : wait_reason::none;
+      worker* h = t->home.load(std::memory_order_relaxed);
+      i.worker = h ? static_cast<int>(h->index) : -1;
+      i.pinned = t->pinned;
+      out.push_back(std::move(i));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const thread_info& a, const thread_info& b) { return a.id < b.id; });
+  return out;
+}
+
+tcb* scheduler::find_and_ref(thread_id id) {
+  const shard& sh = registry_[id % shards];
+  std::lock_guard lk(sh.mu);
+  for (tcb* t = sh.head; t; t = t->reg_next) {
+    if (t->id != id) continue;
+    // A TCB in the registry has at least one reference; take another.
+    std::uint32_t r = t->refs.load(std::memory_order_relaxed);
+    while (r != 0 && !t->refs.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel)) {
+    }
+    if (r == 0) break;
+    return t;
+  }
+  throw error(errc::no_such_thread, "no live green thread has id " + std::to_string(id));
+}
+
+scheduler* scheduler_for_caller() noexcept {
+  if (worker* w = current_worker()) return &w->sched;
+  std::lock_guard lk(g_schedulers_mu);
+  return g_schedulers.size() == 1 ? g_schedulers[0] : nullptr;
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,116 @@
+// The runtime's internals: workers, the global queue, the idle protocol,
+// thread lifetime (spawn, exit, join, family) and the TCB registry.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "policy.hpp"
+#include "tcb.hpp"
+#include "stack_pool.hpp"
+#include "weft/options.hpp"
+#include "weft/thread.hpp"
+#include "weft/thread_info.hpp"
+#include "worker.hpp"
+
+namespace weft::detail {
+
+struct tcb;
+
+class scheduler {
+ public:
+  explicit scheduler(const options& opts);
+  ~scheduler();
+  void start();
+  // Waits until no green thread is left, then stops and joins the workers.
+  void shutdown();
+
+  // ---- thread lifetime ----
+  tcb* create(const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align);
+  void admit(tcb* t) noexcept;         // created -> ready (or suspended_ready)
+  void make_ready(tcb* t) noexcept;    // its event came: blocked -> ready
+  void enqueue(tcb* t, enqueue_kind kind) noexcept;
+  void init_context(tcb* t) noexcept;  // first run: build the context on its new stack
+  void fail_start(worker& w, tcb* t) noexcept;  // no stack could be had
+  void finish(tcb* t) noexcept;        // the thread's function returned (still on its stack)
+  void retire(worker& w, tcb* t) noexcept;     // post-switch after exit: stack back, drop self ref
+  void release(tcb* t) noexcept;       // drop one reference; frees at zero
+  void abandon(tcb* t) noexcept;       // frees a TCB that was never admitted
+  void reap(tcb* t) noexcept;          // unlink from its parent's child list
+  thread_id join_any(tcb* self);
+  void set_root(tcb* t) noexcept {
+    std::lock_guard lk(family_mu_);
+    if (t->load_state() != thread_state::terminated) root_ = t;
+  }
+
+  // ---- queues and idling ----
+  void global_push_list(tcb* head) noexcept;
+  tcb* global_pop_into(worker& w) noexcept;
+  void wake_idle_if_needed() noexcept;
+  void push_idle(worker* w) noexcept;
+  void remove_idle(worker* w) noexcept;
+  bool work_visible(const worker& self) const noexcept;
+  bool stopped() const noexcept { return life_.load(std::memory_order_acquire) & stopped_bit; }
+
+  // ---- registry ----
+  std::vector<thread_info> snapshot() const;
+  tcb* find_and_ref(thread_id id);  // throws no_such_thread
+
+  const options opts;
+  stack_pool stacks;
+  std::vector<std::unique_ptr<worker>> workers;
+  std::atomic<int> nidle{0};
+  std::atomic<int> nspinning{0};
+
+ private:
+  static constexpr std::uint64_t stopped_bit = std::uint64_t{1} << 63;
+  tcb*& child_head(tcb* parent) noexcept { return parent ? parent->first_child : vroot_first_child_; }
+  wait_queue& child_exit_queue(tcb* parent) noexcept;
+  void link_child(tcb* parent, tcb* child) noexcept;
+  void unlink_child(tcb* child) noexcept;
+  void free_tcb(tcb* t) noexcept;
+
+  // Global run queue: spawns from foreign threads and spills of full local queues.
+  mutable std::mutex global_mu_;
+  tcb* global_head_ = nullptr;
+  tcb* global_tail_ = nullptr;
+  std::atomic<std::size_t> global_size_{0};
+
+  std::mutex idle_mu_;
+  std::vector<worker*> idle_;
+
+  // Live thread count with the stopped flag in the top bit, so that a spawn
+  // racing shutdown either counts itself in first or sees the flag.
+  std::atomic<std::uint64_t> life_{0};
+  std::mutex life_mu_;
+  std::condition_variable life_cv_;
+
+  std::atomic<thread_id> next_id_{1};
+
+  // Family: parent/child links, orphans pass to root_ (or the virtual root).
+  std::mutex family_mu_;
+  tcb* root_ = nullptr;
+  tcb* vroot_first_child_ = nullptr;
+  wait_queue vroot_child_exit_;
+
+  // Registry of every TCB not yet freed, sharded to keep spawns from
+  // different workers off one lock.
+  static constexpr std::size_t shards = 16;
+  struct shard {
+    mutable std::mutex mu;
+    tcb* head = nullptr;
+  };
+  mutable shard registry_[shards];
+};
+
+// Prints a thread's exception that no one will join, and aborts.
+[[noreturn]] void report_unobserved(tcb* t) noexcept;
+
+// The scheduler of the caller (green thread), else the only live one; null if none or ambiguous.
+scheduler* scheduler_for_caller() noexcept;
+
+}  // namespace weft::detail

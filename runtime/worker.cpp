@@ -1,0 +1,357 @@
+// The worker loop and the switch paths.
+//
+// Glossary: a *worker* is a kernel thread; a *green thread* is a TCB plus a
+// stack; the worker's own stack runs the *scheduler context*, which finds
+// work, steals and sleeps.
+//
+// Switching. A thread that yields, parks or exits picks its successor itself
+// (pick_local: pinned inbox, local queue, and the global queue every 61st
+// time so it cannot starve) and switches straight to it: one context switch
+// per hand-over, not two through the scheduler context. Only when nothing is
+// runnable locally does it switch to the scheduler context, which steals
+// from other workers or goes to sleep.
+//
+// The post-switch action. A thread cannot publish "I am ready" or "I am
+// blocked" (or release its wait queue's lock) before its registers are
+// saved, or another worker could resume it half-saved. So the switch carries
+// a post_action that the *next* context runs first thing (after_switch), on
+// the same worker, once the old context is complete. Boost.Fiber and Go
+// (gopark's unlockf) do the same.
+//
+// Migration. A green thread may resume on another worker than it left, so
+// nothing here may keep `this` across context_switch: code after a switch
+// re-reads current_worker(), a non-inlined accessor with a compiler barrier
+// that the optimizer cannot fold across calls (the LLVM 98479 trap).
+//
+// Idling, after Go's proc.go. A worker that finds nothing locally becomes a
+// *spinner* (at most half the busy workers spin at once), tries to steal for
+// a few rounds, then publishes itself as idle, drops spinning, issues a full
+// fence and re-checks every queue before sleeping on its futex word. A
+// submitter pushes work, issues a full fence, and wakes one idle worker only
+// if no worker is spinning. One of the two fences always sees the other's
+// write, so a queued thread is never left while every worker sleeps. A woken
+// worker starts as a spinner; when the last spinner finds work it wakes
+// another, which spreads a burst over all workers without a broadcast.
+#include "worker.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include <pthread.h>
+
+#include "clock.hpp"
+#include "futex.hpp"
+#include "overflow.hpp"
+#include "scheduler.hpp"
+#include "tcb.hpp"
+
+namespace weft::detail {
+namespace {
+
+thread_local worker* tl_worker = nullptr;
+
+// Every 61st pick looks at the global queue first (Go's constant: prime, so
+// it does not beat in step with other periodic work).
+constexpr std::uint64_t global_check_period = 61;
+// Timers are checked on the switch path every 16 picks: a clock read per
+// switch would double the cost of a yield.
+constexpr std::uint64_t timer_check_period = 16;
+// Rounds of stealing a spinner tries before it sleeps.
+constexpr int steal_rounds = 4;
+
+void post_requeue(worker& w, tcb* prev, void*) {
+  std::uint32_t s = prev->state.load(std::memory_order_relaxed);
+  for (;;) {
+    std::uint32_t to = (s & suspend_pending) ? (st(thread_state::suspended_ready) | off_queue) : st(thread_state::ready);
+    if (prev->state.compare_exchange_weak(s, to, std::memory_order_acq_rel)) {
+      if (!(s & suspend_pending)) w.push_local(prev, enqueue_kind::yielded);
+      return;
+    }
+  }
+}
+
+void post_exit(worker& w, tcb* prev, void*) { w.sched.retire(w, prev); }
+
+}  // namespace
+
+__attribute__((noinline)) worker* current_worker() noexcept {
+  asm volatile("" ::: "memory");
+  return tl_worker;
+}
+
+__attribute__((noinline)) tcb* current_tcb() noexcept {
+  asm volatile("" ::: "memory");
+  worker* w = tl_worker;
+  return w ? w->current : nullptr;
+}
+
+worker::worker(scheduler& s, unsigned i) : sched(s), index(i), rq(make_policy(s.opts)), stacks_(s.stacks) {
+  fired_.reserve(64);
+}
+
+worker::~worker() = default;
+
+void worker::start() {
+  thread_ = std::thread([this] { main(); });
+}
+
+void worker::join_thread() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void worker::main() {
+  tl_worker = this;
+  overflow_guard_thread_init();
+  char name[16];
+  std::snprintf(name, sizeof name, "weft-w%u", index);
+  pthread_setname_np(pthread_self(), name);
+#ifdef WEFT_ASAN
+  pthread_attr_t attr;
+  pthread_getattr_np(pthread_self(), &attr);
+  void* lo;
+  std::size_t sz;
+  pthread_attr_getstack(&attr, &lo, &sz);
+  pthread_attr_destroy(&attr);
+  sched_san_.stack_lo = lo;
+  sched_san_.stack_size = sz;
+#endif
+#ifdef WEFT_TSAN
+  sched_san_.fiber = __tsan_get_current_fiber();
+#endif
+  slice_start_ = ticks();
+  while (tcb* t = find_runnable()) {
+    switch_to(nullptr, t, false);
+    // The scheduler context never migrates: it is this kernel thread's own stack.
+    after_switch();
+  }
+  if (spinning) {
+    spinning = false;
+    sched.nspinning.fetch_sub(1);
+  }
+  overflow_guard_thread_fini();
+  tl_worker = nullptr;
+}
+
+void worker::after_switch() noexcept {
+  san_after_switch(current ? current->san : sched_san_);
+  if (post_.fn) {
+    post_action p = post_;
+    post_.fn = nullptr;
+    p.fn(*this, p.prev, p.arg);
+  }
+}
+
+void worker::check_canary(tcb* t) noexcept {
+  if (!t->stk.guarded && t->stk && !stack_pool::canary_intact(t->stk)) report_stack_overflow(t);
+}
+
+void worker::switch_to(tcb* from, tcb* next, bool from_dying) noexcept {
+  std::uint64_t now = ticks();
+  if (from) {
+    from->cpu_ticks.store(from->cpu_ticks.load(std::memory_order_relaxed) + (now - slice_start_),
+                          std::memory_order_relaxed);
+    from->switches.store(from->switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    check_canary(from);
+  }
+  slice_start_ = now;
+  current = next;
+  context& from_ctx = from ? from->ctx : sched_ctx_;
+  context& to_ctx = next ? next->ctx : sched_ctx_;
+  san_before_switch(from ? from->san : sched_san_, next ? next->san : sched_san_, from_dying);
+  context_switch(from_ctx, to_ctx);
+  // `this` may be stale from here on: the caller re-reads current_worker().
+}
+
+void worker::switch_out(post_action post, bool allow_timers) {
+  tcb* cur = current;
+  tcb* next = pick_local(allow_timers);
+  post.prev = cur;
+  post_ = post;
+  switch_to(cur, next, false);
+  current_worker()->after_switch();
+}
+
+void worker::yield_current() {
+  tcb* cur = current;
+  if (cur->state.load(std::memory_order_relaxed) & suspend_pending) {
+    // suspend() of the running thread takes effect now, even with nothing else to run.
+    switch_out({&post_requeue, nullptr, nullptr}, true);
+    return;
+  }
+  tcb* next = pick_local(true);
+  if (!next) return;  // alone on this worker: keep running
+  post_ = {&post_requeue, cur, nullptr};
+  switch_to(cur, next, false);
+  current_worker()->after_switch();
+}
+
+void worker::exit_current() {
+  tcb* cur = current;
+  tcb* next = pick_local(true);
+  post_ = {&post_exit, cur, nullptr};
+  switch_to(cur, next, true);
+  __builtin_unreachable();
+}
+
+void worker::push_local(tcb* t, enqueue_kind kind) noexcept {
+  while (!rq->push(t, kind)) {
+    // Full: move half to the global queue, where idle workers find it.
+    if (tcb* batch = rq->spill()) sched.global_push_list(batch);
+  }
+  if (kind != enqueue_kind::yielded) sched.wake_idle_if_needed();
+}
+
+void worker::push_inbox(tcb* t) noexcept {
+  t->next = nullptr;
+  inbox_lock_.lock();
+  if (inbox_tail_) inbox_tail_->next = t;
+  else inbox_head_ = t;
+  inbox_tail_ = t;
+  inbox_nonempty_.store(true, std::memory_order_seq_cst);
+  inbox_lock_.unlock();
+  if (current_worker() != this) notify();
+}
+
+void worker::notify() noexcept {
+  if (wake_word.exchange(1, std::memory_order_seq_cst) == 0 && sleeping.load(std::memory_order_seq_cst))
+    futex_wake(wake_word);
+}
+
+void worker::sleep_until(std::int64_t deadline) noexcept {
+  sleeping.store(true, std::memory_order_seq_cst);
+  while (wake_word.exchange(0, std::memory_order_seq_cst) == 0) {
+    if (deadline >= 0 && now_ns() >= deadline) break;
+    futex_wait(wake_word, 0, deadline);
+  }
+  sleeping.store(false, std::memory_order_relaxed);
+}
+
+void worker::run_timers() noexcept {
+  std::int64_t next = timers.next_deadline();
+  if (next < 0) return;
+  std::int64_t now = now_ns();
+  if (next > now) return;
+  fired_.clear();
+  timers.fire(now, fired_);
+  for (tcb* t : fired_) sched.make_ready(t);
+}
+
+bool worker::prepare(tcb* t) noexcept {
+  std::uint32_t s = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    thread_state ts = state_of(s);
+    if (ts == thread_state::ready) {
+      if (t->state.compare_exchange_weak(s, st(thread_state::running), std::memory_order_acq_rel)) break;
+    } else if (ts == thread_state::suspended_ready && !(s & off_queue)) {
+      // Suspended while queued: drop it here; resume() will queue it again.
+      if (t->state.compare_exchange_weak(s, s | off_queue, std::memory_order_acq_rel)) return false;
+    } else {
+      std::fprintf(stderr, "weft: internal error: thread %llu dequeued in state %s\n",
+                   static_cast<unsigned long long>(t->id), to_string(ts));
+      std::abort();
+    }
+  }
+  if (!t->pinned || !t->home.load(std::memory_order_relaxed)) t->home.store(this, std::memory_order_relaxed);
+  if (!t->stk) {
+    t->stk = stacks_.take(t->stack_request);
+    if (!t->stk) {
+      sched.fail_start(*this, t);
+      return false;
+    }
+    sched.init_context(t);
+  }
+  return true;
+}
+
+tcb* worker::pick_local(bool allow_timers) noexcept {
+  ++tick_;
+  if (allow_timers && tick_ % timer_check_period == 0) run_timers();
+  for (;;) {
+    tcb* t = nullptr;
+    if (inbox_nonempty_.load(std::memory_order_relaxed)) {
+      inbox_lock_.lock();
+      t = inbox_head_;
+      if (t) {
+        inbox_head_ = t->next;
+        if (!inbox_head_) {
+          inbox_tail_ = nullptr;
+          inbox_nonempty_.store(false, std::memory_order_relaxed);
+        }
+      }
+      inbox_lock_.unlock();
+    }
+    if (!t && tick_ % global_check_period == 0) t = sched.global_pop_into(*this);
+    if (!t) t = rq->pop();
+    if (!t) t = sched.global_pop_into(*this);
+    if (!t) return nullptr;
+    if (t->pinned && t->home.load(std::memory_order_relaxed) && t->home.load(std::memory_order_relaxed) != this) {
+      t->home.load(std::memory_order_relaxed)->push_inbox(t);
+      continue;
+    }
+    if (prepare(t)) return t;
+  }
+}
+
+tcb* worker::steal_work() noexcept {
+  auto& ws = sched.workers;
+  std::size_t n = ws.size();
+  std::size_t start = static_cast<std::size_t>(ticks() % n);
+  for (std::size_t i = 0; i < n; ++i) {
+    worker* v = ws[(start + i) % n].get();
+    if (v == this || v->rq->empty()) continue;
+    while (tcb* t = v->rq->steal_into(*rq)) {
+      if (t->pinned && t->home.load(std::memory_order_relaxed) && t->home.load(std::memory_order_relaxed) != this) {
+        t->home.load(std::memory_order_relaxed)->push_inbox(t);
+        continue;
+      }
+      if (prepare(t)) return t;
+      if (tcb* u = pick_local(false)) return u;
+    }
+  }
+  return nullptr;
+}
+
+tcb* worker::find_runnable() {
+  for (;;) {
+    if (handed_spinning.exchange(false, std::memory_order_acq_rel)) spinning = true;
+    if (sched.stopped()) return nullptr;
+    run_timers();
+    tcb* t = pick_local(false);
+    if (!t) {
+      int busy = static_cast<int>(sched.workers.size()) - sched.nidle.load(std::memory_order_relaxed);
+      if (!spinning && 2 * sched.nspinning.load(std::memory_order_relaxed) < busy) {
+        spinning = true;
+        sched.nspinning.fetch_add(1);
+      }
+      if (spinning) {
+        for (int round = 0; round < steal_rounds && !t; ++round) {
+          t = steal_work();
+          if (!t) cpu_relax();
+        }
+      }
+    }
+    if (t) {
+      if (spinning) {
+        spinning = false;
+        if (sched.nspinning.fetch_sub(1) == 1) sched.wake_idle_if_needed();
+      }
+      return t;
+    }
+    // Go idle: publish, drop spinning, fence, re-check, sleep.
+    sched.push_idle(this);
+    if (spinning) {
+      spinning = false;
+      sched.nspinning.fetch_sub(1);
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sched.work_visible(*this) || sched.stopped()) {
+      sched.remove_idle(this);
+      continue;
+    }
+    sleep_until(timers.next_deadline());
+    sched.remove_idle(this);
+  }
+}
+
+}  // namespace weft::detail

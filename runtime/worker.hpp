@@ -1,0 +1,103 @@
+// A worker: one kernel thread running green threads from its own run queue.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "context/context.hpp"
+#include "policy.hpp"
+#include "sanitizer.hpp"
+#include "spinlock.hpp"
+#include "stack_pool.hpp"
+#include "timer_heap.hpp"
+
+namespace weft::detail {
+
+struct tcb;
+class scheduler;
+
+// Work the next context does right after a switch, on behalf of the
+// previous one, once the previous one's registers are safely saved.
+struct post_action {
+  void (*fn)(worker& w, tcb* prev, void* arg) = nullptr;
+  tcb* prev = nullptr;
+  void* arg = nullptr;
+};
+
+class worker {
+ public:
+  worker(scheduler& s, unsigned index);
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  void start();
+  void join_thread();
+
+  // ---- called on this worker by the running green thread ----
+  // Switches the current thread out, running `post` on the next context.
+  // The caller has set nothing in the TCB's state yet; post publishes it.
+  void switch_out(post_action post, bool allow_timers);
+  // Gives the CPU to another ready thread, if any.
+  void yield_current();
+  // Ends the current thread; never returns.
+  [[noreturn]] void exit_current();
+
+  // ---- called by anyone ----
+  // Queues a ready thread on this worker (the caller is this worker).
+  void push_local(tcb* t, enqueue_kind kind) noexcept;
+  // Queues a pinned thread from any thread and wakes the worker.
+  void push_inbox(tcb* t) noexcept;
+  // Wakes the worker if it sleeps.
+  void notify() noexcept;
+
+  // Runs the pending post-switch action; every resumed context calls it first.
+  void after_switch() noexcept;
+
+  scheduler& sched;
+  const unsigned index;
+  tcb* current = nullptr;
+  timer_heap timers;
+  std::unique_ptr<policy> rq;
+  bool spinning = false;
+  std::atomic<bool> handed_spinning{false};  // a waker counted us as spinning when it woke us
+  std::atomic<std::uint32_t> wake_word{0};   // futex: 1 = a wake-up is pending
+  std::atomic<bool> sleeping{false};
+
+ private:
+  friend class scheduler;
+  void main();
+  tcb* find_runnable();           // scheduler loop: blocks while idle; null on shutdown
+  tcb* pick_local(bool allow_timers) noexcept;  // fast path: local, inbox, global; never blocks
+  tcb* steal_work() noexcept;
+  bool prepare(tcb* t) noexcept;  // claims t (ready -> running) and gives it a stack
+  void run_timers() noexcept;
+  void switch_to(tcb* from, tcb* next, bool from_dying) noexcept;
+  void sleep_until(std::int64_t deadline_ns) noexcept;
+  void check_canary(tcb* t) noexcept;
+
+  context sched_ctx_;
+  san_state sched_san_;
+  post_action post_;
+  std::uint64_t tick_ = 0;
+  std::uint64_t slice_start_ = 0;
+  stack_cache stacks_;
+  std::vector<tcb*> fired_;
+  spinlock inbox_lock_;
+  tcb* inbox_head_ = nullptr;
+  tcb* inbox_tail_ = nullptr;
+  std::atomic<bool> inbox_nonempty_{false};
+  std::thread thread_;
+};
+
+// The worker running the calling kernel thread, or null. Never cached across
+// a switch: a green thread may resume on another worker (see worker.cpp).
+worker* current_worker() noexcept;
+
+// The green thread running on the calling kernel thread, or null.
+tcb* current_tcb() noexcept;
+
+}  // namespace weft::detail
