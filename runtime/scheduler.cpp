@@ -373,23 +373,19 @@ tcb* scheduler::global_pop_into(worker& w) noexcept {
   if (size == 0) return nullptr;
   // Take a fair share (Go's globrunqget): enough to keep this worker busy
   // without starving the others, capped at half a local ring.
-  std::size_t n = std::min<std::size_t>(size / workers.size() + 1, 128);
+  std::size_t want = std::min<std::size_t>(size / workers.size() + 1, 128);
   tcb* first = global_head_;
   global_head_ = first->next;
-  for (std::size_t i = 1; i < n && global_head_; ++i) {
+  std::size_t taken = 1;
+  while (taken < want && global_head_) {
     tcb* t = global_head_;
+    if (!w.rq->push(t, enqueue_kind::spawned)) break;  // local ring full: leave the rest
     global_head_ = t->next;
     t->next = nullptr;
-    if (!w.rq->push(t, enqueue_kind::spawned)) {
-      // Local ring full: put it back and stop.
-      t->next = global_head_;
-      global_head_ = t;
-      n = i;
-      break;
-    }
+    ++taken;
   }
   if (!global_head_) global_tail_ = nullptr;
-  global_size_.fetch_sub(n, std::memory_order_release);
+  global_size_.fetch_sub(taken, std::memory_order_release);
   first->next = nullptr;
   return first;
 }
