@@ -80,6 +80,8 @@ scheduler::scheduler(const options& o) : opts(o), stacks(o.stack_size, o.max_gua
   if (o.stack_size > (std::size_t{1} << 30))
     throw error(errc::invalid_argument, "options.stack_size: at most 1 GiB, got " + std::to_string(o.stack_size));
   overflow_guard_install();
+  ticks0_ = ticks();
+  wall0_ns_ = wall_now_ns();
   workers.reserve(n);
   for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
 }
@@ -148,20 +150,13 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   t->priority = attrs.priority;
   t->pinned = attrs.pinned;
   t->stack_request = attrs.stack_size;
-  t->created_ns = wall_now_ns();
+  t->created_ticks = ticks();
   if (attrs.start_suspended) t->state.store(st(thread_state::suspended_ready) | off_queue, std::memory_order_relaxed);
 
   tcb* self = current_tcb();
   {
-    std::lock_guard lk(family_mu_);
+    std::lock_guard lk(family_lock_);
     link_child(self && self->sched == this ? self : root_, t);
-  }
-  shard& sh = registry_[t->id % shards];
-  {
-    std::lock_guard lk(sh.mu);
-    t->reg_next = sh.head;
-    if (sh.head) sh.head->reg_prev = t;
-    sh.head = t;
   }
   return t;
 }
@@ -242,16 +237,15 @@ void scheduler::finish(tcb* t) noexcept {
   wake_all(t->joiners);
   if (detached && t->task->error) report_unobserved(t);
   {
-    std::lock_guard lk(family_mu_);
+    std::lock_guard lk(family_lock_);
     if (root_ == t) root_ = nullptr;
     // Children, live or finished, pass to the root.
     tcb* heir = root_;
     while (tcb* c = t->first_child) {
       unlink_child(c);
-      c->reaped = false;
       link_child(heir, c);
     }
-    if (!t->reaped) wake_all(child_exit_queue(t->parent));
+    if (!t->reaped) wake_join_any(t->parent);
   }
   if (((life_.fetch_sub(1, std::memory_order_acq_rel) - 1) & ~stopped_bit) == 0) {
     std::lock_guard lk(life_mu_);
@@ -283,15 +277,9 @@ void scheduler::release(tcb* t) noexcept {
 
 void scheduler::free_tcb(tcb* t) noexcept {
   {
-    std::lock_guard lk(family_mu_);
-    if (!t->reaped) unlink_child(t);
-  }
-  shard& sh = registry_[t->id % shards];
-  {
-    std::lock_guard lk(sh.mu);
-    if (t->reg_prev) t->reg_prev->reg_next = t->reg_next;
-    else sh.head = t->reg_next;
-    if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
+    std::lock_guard lk(family_lock_);
+    // A thread is freed only after it finished, so its children have moved on.
+    unlink_child(t);
   }
   std::size_t align = t->alloc_align;
   if (t->task) t->task->~task_base();
@@ -301,10 +289,6 @@ void scheduler::free_tcb(tcb* t) noexcept {
 
 // ---------------------------------------------------------------- family
 
-wait_queue& scheduler::child_exit_queue(tcb* parent) noexcept {
-  return parent ? parent->child_exit : vroot_child_exit_;
-}
-
 void scheduler::link_child(tcb* parent, tcb* child) noexcept {
   child->parent = parent;
   tcb*& head = child_head(parent);
@@ -312,7 +296,6 @@ void scheduler::link_child(tcb* parent, tcb* child) noexcept {
   child->sib_next = head;
   if (head) head->sib_prev = child;
   head = child;
-  child->reaped = false;
 }
 
 void scheduler::unlink_child(tcb* child) noexcept {
@@ -320,33 +303,50 @@ void scheduler::unlink_child(tcb* child) noexcept {
   else child_head(child->parent) = child->sib_next;
   if (child->sib_next) child->sib_next->sib_prev = child->sib_prev;
   child->sib_prev = child->sib_next = nullptr;
-  child->reaped = true;
+}
+
+void scheduler::wake_join_any(tcb* parent) noexcept {
+  // Few threads ever wait in join_any, so one shared queue filtered by
+  // parent costs less than a queue in every TCB.
+  waiter* batch[64];
+  std::size_t n = 0;
+  wq_lock(join_any_q_);
+  for (waiter* w = join_any_q_.head; w && n < 64;) {
+    waiter* next = w->next;
+    if (w->data == parent) {
+      wq_unlink(join_any_q_, *w);
+      if (try_claim(*w)) batch[n++] = w;
+    }
+    w = next;
+  }
+  wq_unlock(join_any_q_);
+  for (std::size_t i = 0; i < n; ++i) complete(*batch[i]);
 }
 
 void scheduler::reap(tcb* t) noexcept {
-  std::lock_guard lk(family_mu_);
-  if (!t->reaped) unlink_child(t);
+  std::lock_guard lk(family_lock_);
+  t->reaped = true;
 }
 
 thread_id scheduler::join_any(tcb* self) {
   for (;;) {
-    std::unique_lock lk(family_mu_);
-    tcb* head = child_head(self);
-    if (!head)
-      throw error(errc::no_child, "join_any: the calling thread has no child left to wait for");
-    for (tcb* c = head; c; c = c->sib_next) {
+    std::unique_lock lk(family_lock_);
+    bool any = false;
+    for (tcb* c = child_head(self); c; c = c->sib_next) {
+      if (c->reaped) continue;
+      any = true;
       if (c->load_state() == thread_state::terminated) {
-        thread_id id = c->id;
-        unlink_child(c);
-        return id;
+        c->reaped = true;
+        return c->id;
       }
     }
-    wait_queue& q = child_exit_queue(self);
+    if (!any) throw error(errc::no_child, "join_any: the calling thread has no child left to wait for");
     waiter w = make_waiter();
-    wq_lock(q);
-    wq_push(q, w);
+    w.data = self;
+    wq_lock(join_any_q_);
+    wq_push(join_any_q_, w);
     lk.unlock();
-    park(q, w, -1, wait_reason::join_any);
+    park(join_any_q_, w, -1, wait_reason::join_any);
   }
 }
 
@@ -438,50 +438,73 @@ bool scheduler::work_visible(const worker& self) const noexcept {
 
 // ---------------------------------------------------------------- registry
 
+template <class Visit>
+void scheduler::walk(Visit visit) const {
+  // Pre-order walk of the family tree without recursion (a million threads
+  // may be one level deep or a million deep).
+  tcb* node = vroot_first_child_;
+  while (node) {
+    visit(node);
+    if (node->first_child) {
+      node = node->first_child;
+      continue;
+    }
+    while (node && !node->sib_next) node = node->parent;
+    if (node) node = node->sib_next;
+  }
+}
+
 std::vector<thread_info> scheduler::snapshot() const {
   std::vector<thread_info> out;
-  std::lock_guard fl(const_cast<std::mutex&>(family_mu_));
-  for (const shard& sh : registry_) {
-    std::lock_guard lk(sh.mu);
-    for (tcb* t = sh.head; t; t = t->reg_next) {
-      thread_info i;
-      i.id = t->id;
-      i.name = t->name;
-      std::uint32_t s = t->state.load(std::memory_order_acquire);
-      i.state = state_of(s);
-      i.priority = t->priority;
-      i.parent = t->reaped || !t->parent ? 0 : t->parent->id;
-      for (tcb* c = t->first_child; c; c = c->sib_next) i.children.push_back(c->id);
-      i.created_at = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(t->created_ns)));
-      i.cpu_time = std::chrono::nanoseconds(ticks_to_ns(t->cpu_ticks.load(std::memory_order_relaxed)));
-      i.switches = t->switches.load(std::memory_order_relaxed);
-      i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
-                          ? t->reason.load(std::memory_order_relaxed)
-                          : wait_reason::none;
-      worker* h = t->home.load(std::memory_order_relaxed);
-      i.worker = h ? static_cast<int>(h->index) : -1;
-      i.pinned = t->pinned;
-      out.push_back(std::move(i));
-    }
+  double ns_per_tick = 0;
+  {
+    std::uint64_t t1 = ticks();
+    ns_per_tick = t1 > ticks0_ ? static_cast<double>(ticks_to_ns(t1 - ticks0_)) / static_cast<double>(t1 - ticks0_) : 0;
   }
+  std::lock_guard fl(family_lock_);
+  walk([&](tcb* t) {
+    thread_info i;
+    i.id = t->id;
+    i.name = t->name;
+    std::uint32_t s = t->state.load(std::memory_order_acquire);
+    i.state = state_of(s);
+    i.priority = t->priority;
+    i.parent = t->parent ? t->parent->id : 0;
+    for (tcb* c = t->first_child; c; c = c->sib_next)
+      if (!c->reaped) i.children.push_back(c->id);
+    auto created = wall0_ns_ + static_cast<std::int64_t>(
+                                   static_cast<double>(static_cast<std::int64_t>(t->created_ticks - ticks0_)) * ns_per_tick);
+    i.created_at = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(created)));
+    i.cpu_time = std::chrono::nanoseconds(ticks_to_ns(t->cpu_ticks.load(std::memory_order_relaxed)));
+    i.switches = t->switches.load(std::memory_order_relaxed);
+    i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
+                        ? t->reason.load(std::memory_order_relaxed)
+                        : wait_reason::none;
+    worker* h = t->home.load(std::memory_order_relaxed);
+    i.worker = h ? static_cast<int>(h->index) : -1;
+    i.pinned = t->pinned;
+    out.push_back(std::move(i));
+  });
   std::sort(out.begin(), out.end(), [](const thread_info& a, const thread_info& b) { return a.id < b.id; });
   return out;
 }
 
 tcb* scheduler::find_and_ref(thread_id id) {
-  const shard& sh = registry_[id % shards];
-  std::lock_guard lk(sh.mu);
-  for (tcb* t = sh.head; t; t = t->reg_next) {
-    if (t->id != id) continue;
-    // A TCB in the registry has at least one reference; take another.
-    std::uint32_t r = t->refs.load(std::memory_order_relaxed);
-    while (r != 0 && !t->refs.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel)) {
-    }
-    if (r == 0) break;
-    return t;
+  tcb* found = nullptr;
+  {
+    std::lock_guard fl(family_lock_);
+    walk([&](tcb* t) {
+      if (found || t->id != id) return;
+      // A linked TCB has at least one reference unless it is being freed.
+      std::uint32_t r = t->refs.load(std::memory_order_relaxed);
+      while (r != 0 && !t->refs.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel)) {
+      }
+      if (r != 0) found = t;
+    });
   }
-  throw error(errc::no_such_thread, "no live green thread has id " + std::to_string(id));
+  if (!found) throw error(errc::no_such_thread, "no live green thread has id " + std::to_string(id));
+  return found;
 }
 
 scheduler* scheduler_for_caller() noexcept {

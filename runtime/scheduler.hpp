@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "policy.hpp"
+#include "spinlock.hpp"
 #include "tcb.hpp"
 #include "stack_pool.hpp"
 #include "weft/options.hpp"
@@ -43,7 +44,7 @@ class scheduler {
   void reap(tcb* t) noexcept;          // unlink from its parent's child list
   thread_id join_any(tcb* self);
   void set_root(tcb* t) noexcept {
-    std::lock_guard lk(family_mu_);
+    std::lock_guard lk(family_lock_);
     if (t->load_state() != thread_state::terminated) root_ = t;
   }
 
@@ -69,10 +70,12 @@ class scheduler {
  private:
   static constexpr std::uint64_t stopped_bit = std::uint64_t{1} << 63;
   tcb*& child_head(tcb* parent) noexcept { return parent ? parent->first_child : vroot_first_child_; }
-  wait_queue& child_exit_queue(tcb* parent) noexcept;
   void link_child(tcb* parent, tcb* child) noexcept;
   void unlink_child(tcb* child) noexcept;
   void free_tcb(tcb* t) noexcept;
+  void wake_join_any(tcb* parent) noexcept;
+  template <class Visit>
+  void walk(Visit visit) const;  // every TCB, family lock held
 
   // Global run queue: spawns from foreign threads and spills of full local queues.
   mutable std::mutex global_mu_;
@@ -91,20 +94,18 @@ class scheduler {
 
   std::atomic<thread_id> next_id_{1};
 
-  // Family: parent/child links, orphans pass to root_ (or the virtual root).
-  std::mutex family_mu_;
+  // Family: parent/child links; orphans pass to root_ (or the virtual root,
+  // parent == null). A spinlock: every spawn and exit takes it briefly, and a
+  // sleeping mutex turned contention between two workers into futex calls.
+  mutable spinlock family_lock_;
   tcb* root_ = nullptr;
   tcb* vroot_first_child_ = nullptr;
-  wait_queue vroot_child_exit_;
+  // join_any waiters of every thread; waiter::data names the parent waiting.
+  wait_queue join_any_q_;
 
-  // Registry of every TCB not yet freed, sharded to keep spawns from
-  // different workers off one lock.
-  static constexpr std::size_t shards = 16;
-  struct shard {
-    mutable std::mutex mu;
-    tcb* head = nullptr;
-  };
-  mutable shard registry_[shards];
+  // Wall-clock origin for converting TCB creation ticks.
+  std::int64_t wall0_ns_ = 0;
+  std::uint64_t ticks0_ = 0;
 };
 
 // Prints a thread's exception that no one will join, and aborts.

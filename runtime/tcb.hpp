@@ -48,7 +48,7 @@ struct tcb {
   std::atomic<std::uint32_t> state{st(thread_state::created)};
   bool pinned = false;
   bool detached = false;
-  bool reaped = false;  // unlinked from its parent's child list (guarded by the family lock)
+  bool reaped = false;  // joined, detached or join_any'ed: no longer a child to wait for (family lock)
   std::atomic<wait_reason> reason{wait_reason::none};
   std::size_t alloc_align = 0;
   thread_id id = 0;
@@ -60,15 +60,16 @@ struct tcb {
   int priority = 0;
   std::uint64_t enqueued_at = 0;  // policy bookkeeping (aging)
 
-  // Family (guarded by scheduler::family_mu_).
+  // Family (guarded by scheduler::family_lock_). Every TCB stays linked
+  // under its parent (or the virtual root) until it is freed, so the tree is
+  // also the registry that snapshots walk.
   tcb* parent = nullptr;
   tcb* first_child = nullptr;
   tcb* sib_prev = nullptr;
   tcb* sib_next = nullptr;
-  wait_queue child_exit;  // join_any waiters
 
   // Accounting. Written by the running worker, read by snapshots.
-  std::int64_t created_ns = 0;  // system_clock
+  std::uint64_t created_ticks = 0;  // clock.hpp ticks(); converted at snapshot time
   std::atomic<std::uint64_t> cpu_ticks{0};
   std::atomic<std::uint64_t> switches{0};
 
@@ -78,9 +79,6 @@ struct tcb {
   task_base* task = nullptr;
   std::vector<void*>* locals = nullptr;  // green-thread-local storage slots
 
-  // Registry links (all live TCBs of the scheduler).
-  tcb* reg_prev = nullptr;
-  tcb* reg_next = nullptr;
   san_state san;
 
   thread_state load_state() const noexcept { return state_of(state.load(std::memory_order_acquire)); }

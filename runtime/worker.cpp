@@ -57,8 +57,13 @@ constexpr std::uint64_t global_check_period = 61;
 // Timers are checked on the switch path every 16 picks: a clock read per
 // switch would double the cost of a yield.
 constexpr std::uint64_t timer_check_period = 16;
-// Rounds of stealing a spinner tries before it sleeps.
-constexpr int steal_rounds = 4;
+// How long a spinner keeps looking for work before it sleeps. A futex
+// wake-up costs a few microseconds on both sides, so a worker that drains
+// its queue while another keeps spawning would otherwise sleep and be woken
+// once per spawn burst. 50 us is ~10 futex round trips: long enough to ride
+// out a producer's gaps, short enough that an idle runtime burns nothing
+// measurable (it spins once after each burst, then sleeps).
+constexpr std::int64_t spin_ns = 50000;
 
 void post_requeue(worker& w, tcb* prev, void*) {
   std::uint32_t s = prev->state.load(std::memory_order_relaxed);
@@ -325,9 +330,10 @@ tcb* worker::find_runnable() {
         sched.nspinning.fetch_add(1);
       }
       if (spinning) {
-        for (int round = 0; round < steal_rounds && !t; ++round) {
-          t = steal_work();
-          if (!t) cpu_relax();
+        std::int64_t until = now_ns() + spin_ns;
+        while (!(t = steal_work()) && !(t = pick_local(false)) && !sched.stopped()) {
+          for (int i = 0; i < 16; ++i) cpu_relax();
+          if (now_ns() >= until) break;
         }
       }
     }
