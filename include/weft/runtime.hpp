@@ -3,6 +3,8 @@
 
 #include <functional>
 #include <memory>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "options.hpp"
@@ -51,6 +53,18 @@ class runtime {
 int run(const options& opts, std::function<int()> main_fn);
 // run() with a main that returns nothing; exit code 0.
 int run(const options& opts, std::function<void()> main_fn);
+// run() for any callable: picks the int or void overload by its result type
+// (a lambda returning int converts to both std::function types, so a plain
+// call would be ambiguous). Throws as run().
+template <class F>
+  requires(!std::is_same_v<std::decay_t<F>, std::function<int()>> &&
+           !std::is_same_v<std::decay_t<F>, std::function<void()>> && std::is_invocable_v<std::decay_t<F>&>)
+int run(const options& opts, F&& main_fn) {
+  if constexpr (std::is_void_v<std::invoke_result_t<std::decay_t<F>&>>)
+    return run(opts, std::function<void()>(std::forward<F>(main_fn)));
+  else
+    return run(opts, std::function<int()>(std::forward<F>(main_fn)));
+}
 
 // A snapshot of the caller's runtime (or the only live one); throws weft::error(no_runtime).
 std::vector<thread_info> snapshot();
