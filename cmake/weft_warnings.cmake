@@ -1,7 +1,14 @@
-# Warnings every weft target is built with.
+# Warnings every weft target is built with (C++ sources only: the assembler
+# does not take -W flags). WEFT_WERROR turns them into errors; CI sets it.
+option(WEFT_WERROR "Treat compiler warnings as errors" OFF)
+
 function(weft_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-gnu-zero-variadic-macro-arguments)
-  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-    target_compile_options(${target} PRIVATE -Wno-pedantic)
+  set(flags -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual -Wcast-align
+      -Wformat=2 -Wimplicit-fallthrough)
+  if(WEFT_WERROR)
+    list(APPEND flags -Werror)
   endif()
+  list(TRANSFORM flags PREPEND "$<$<COMPILE_LANGUAGE:CXX>:" OUTPUT_VARIABLE cxx_flags)
+  list(TRANSFORM cxx_flags APPEND ">")
+  target_compile_options(${target} PRIVATE ${cxx_flags})
 endfunction()
