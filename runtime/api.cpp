@@ -26,7 +26,7 @@ scheduler& caller_scheduler(const char* what) {
 
 struct ref_guard {
   tcb* t;
-  ~ref_guard() { t->sched->release(t); }
+  ~ref_guard() { t->sched().release(t); }
 };
 
 [[noreturn]] void bad_state(const char* op, const tcb* t, std::uint32_t s, const char* why) {
@@ -42,39 +42,44 @@ tcb* tcb_create(runtime* rt, const spawn_attrs& attrs, std::size_t task_size, st
 }
 
 void* tcb_task_storage(tcb* t) noexcept {
-  return reinterpret_cast<char*>(t) + tcb_task_offset(t->alloc_align);
+  return reinterpret_cast<char*>(t) + tcb_task_offset(t->alloc_align());
 }
 
 void tcb_start(tcb* t, task_base* task) noexcept {
-  t->task = task;
-  t->sched->admit(t);
+  // task() finds the task at a fixed offset; a task type whose task_base
+  // were not at its start would break that, so check once per spawn.
+  if (static_cast<void*>(task) != tcb_task_storage(t)) std::abort();
+  t->sched().admit(t);
 }
 
-void tcb_abandon(tcb* t) noexcept { t->sched->abandon(t); }
+void tcb_abandon(tcb* t) noexcept { t->sched().abandon(t); }
 
 void tcb_wait(tcb* t) {
   if (t == current_tcb()) throw error(errc::deadlock, "join: thread " + std::to_string(t->id) + " cannot join itself");
   waiter w = make_waiter();
-  wq_lock(t->joiners);
+  w.data = t;
+  wait_queue& q = t->sched().join_queue(t);
+  wq_lock(q);
   if (t->load_state() == thread_state::terminated) {
-    wq_unlock(t->joiners);
+    wq_unlock(q);
     return;
   }
-  wq_push(t->joiners, w);
-  park(t->joiners, w, -1, wait_reason::join);
+  wq_push(q, w);
+  park(q, w, -1, wait_reason::join);
 }
 
 void tcb_release(tcb* t) noexcept {
-  t->sched->reap(t);
-  t->sched->release(t);
+  t->sched().reap(t);
+  t->sched().release(t);
 }
 
 void tcb_detach(tcb* t) noexcept {
-  wq_lock(t->joiners);
+  wait_queue& q = t->sched().join_queue(t);
+  wq_lock(q);
   t->detached = true;
   bool ended = t->load_state() == thread_state::terminated;
-  wq_unlock(t->joiners);
-  if (ended && t->task->error) report_unobserved(t);
+  wq_unlock(q);
+  if (ended && t->task()->error) report_unobserved(t);
   tcb_release(t);
 }
 
@@ -85,11 +90,11 @@ void tcb_join_on_destroy(tcb* t) noexcept {
     std::abort();
   }
   tcb_wait(t);
-  if (t->task->error) report_unobserved(t);
+  if (t->task()->error) report_unobserved(t);
   tcb_release(t);
 }
 
-task_base* tcb_task(tcb* t) noexcept { return t->task; }
+task_base* tcb_task(tcb* t) noexcept { return t->task(); }
 thread_id tcb_id(const tcb* t) noexcept { return t->id; }
 
 }  // namespace detail
@@ -98,7 +103,7 @@ using namespace detail;
 
 thread_id join_any() {
   tcb* self = current_tcb();
-  scheduler& s = self ? *self->sched : caller_scheduler("join_any");
+  scheduler& s = self ? self->sched() : caller_scheduler("join_any");
   return s.join_any(self);
 }
 
@@ -194,7 +199,7 @@ thread_id id() noexcept {
 
 std::string name() {
   tcb* t = current_tcb();
-  return t ? t->name : std::string();
+  return t ? std::string(t->name_or_empty()) : std::string();
 }
 
 bool is_green() noexcept { return current_tcb() != nullptr; }

@@ -46,8 +46,7 @@ void*& local_cell(std::size_t slot) {
   tcb* t = current_tcb();
   std::vector<void*>* cells;
   if (t) {
-    if (!t->locals) t->locals = new std::vector<void*>();
-    cells = t->locals;
+    cells = &t->ext_or_create().locals;
   } else {
     cells = &tl_foreign.cells;
   }
@@ -56,9 +55,7 @@ void*& local_cell(std::size_t slot) {
 }
 
 void destroy_locals(tcb* t) noexcept {
-  destroy_cells(*t->locals);
-  delete t->locals;
-  t->locals = nullptr;
+  if (tcb_ext* e = t->ext.load(std::memory_order_relaxed)) destroy_cells(e->locals);
 }
 
 }  // namespace weft::detail

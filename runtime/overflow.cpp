@@ -42,10 +42,10 @@ void write_report(const tcb* t) {
   std::size_t n = put(buf, 0, "weft: stack overflow in green thread ");
   n = put_u64(buf, n, t->id);
   n = put(buf, n, " '");
-  n = put(buf, n, t->name.c_str());
+  n = put(buf, n, t->name_or_empty());
   n = put(buf, n, "' (stack of ");
-  n = put_u64(buf, n, t->stk.size);
-  n = put(buf, n, t->stk.guarded ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
+  n = put_u64(buf, n, t->stk_size);
+  n = put(buf, n, t->stk_guarded ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
   ssize_t r = write(2, buf, n);
   (void)r;
 }
@@ -69,9 +69,9 @@ void chain(int sig, siginfo_t* info, void* uctx) {
 void on_fault(int sig, siginfo_t* info, void* uctx) {
   worker* w = current_worker();
   tcb* t = w ? w->current : nullptr;
-  if (t && t->stk.guarded) {
+  if (t && t->stk_guarded) {
     auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
-    auto lo = reinterpret_cast<std::uintptr_t>(t->stk.lo);
+    auto lo = reinterpret_cast<std::uintptr_t>(t->stk_lo);
     auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
     if (addr < lo && addr + page >= lo) {
       write_report(t);

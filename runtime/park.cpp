@@ -108,7 +108,7 @@ waiter* wq_claim_first(wait_queue& q) noexcept {
 void complete(waiter& w) noexcept {
   tcb* owner = w.owner;
   w.status.store(u(wake_status::notified), std::memory_order_release);
-  if (owner) owner->sched->make_ready(owner);
+  if (owner) owner->sched().make_ready(owner);
   else futex_wake(w.status, 1);
 }
 
@@ -123,6 +123,27 @@ std::size_t wake_all(wait_queue& q) noexcept {
       waiter* w = wq_claim_first(q);
       if (!w) break;
       batch[n++] = w;
+    }
+    wq_unlock(q);
+    for (std::size_t i = 0; i < n; ++i) complete(*batch[i]);
+    total += n;
+    if (n < 64) return total;
+  }
+}
+
+std::size_t wake_all_matching(wait_queue& q, const void* key) noexcept {
+  std::size_t total = 0;
+  for (;;) {
+    waiter* batch[64];
+    std::size_t n = 0;
+    wq_lock(q);
+    for (waiter* w = q.head; w && n < 64;) {
+      waiter* next = w->next;
+      if (w->data == key) {
+        wq_unlink(q, *w);
+        if (try_claim(*w)) batch[n++] = w;
+      }
+      w = next;
     }
     wq_unlock(q);
     for (std::size_t i = 0; i < n; ++i) complete(*batch[i]);

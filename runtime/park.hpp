@@ -82,6 +82,8 @@ void complete(waiter& w) noexcept;
 
 // Wakes every waiter of q (takes the lock itself, in batches); returns how many.
 std::size_t wake_all(wait_queue& q) noexcept;
+// Wakes every waiter of q whose data == key; returns how many.
+std::size_t wake_all_matching(wait_queue& q, const void* key) noexcept;
 // Wakes the first pending waiter of q; false if there was none.
 bool wake_one(wait_queue& q) noexcept;
 

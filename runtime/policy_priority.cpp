@@ -27,7 +27,7 @@ class priority_policy final : public policy {
 
   bool push(tcb* t, enqueue_kind) noexcept override {
     int lv = level_of(t);
-    t->enqueued_at = static_cast<std::uint64_t>(now_ns());
+    t->enqueued_at = stamp(now_ns());
     t->next = nullptr;
     lock_.lock();
     auto& l = lists_[lv];
@@ -51,6 +51,10 @@ class priority_policy final : public policy {
     tcb* tail = nullptr;
   };
 
+  // Enqueue times in 1.024 us units fit the TCB's 32 bits; differences
+  // stay right across the wrap (every 73 minutes).
+  static std::uint32_t stamp(std::int64_t ns) noexcept { return static_cast<std::uint32_t>(ns >> 10); }
+
   static int level_of(const tcb* t) noexcept {
     int p = t->priority < min_prio ? min_prio : (t->priority > 64 ? 64 : t->priority);
     return p - min_prio;
@@ -68,8 +72,8 @@ class priority_policy final : public policy {
         b &= ~(std::uint64_t{1} << bit);
         int lv = word * 64 + bit;
         tcb* h = lists_[lv].head;
-        std::int64_t waited = now - static_cast<std::int64_t>(h->enqueued_at);
-        std::int64_t eff = lv + (waited > 0 ? waited / aging_ns_ : 0);
+        std::int64_t waited = static_cast<std::int64_t>(static_cast<std::uint32_t>(stamp(now) - h->enqueued_at)) << 10;
+        std::int64_t eff = lv + waited / aging_ns_;
         if (best < 0 || eff > best_eff) {
           best = lv;
           best_eff = eff;

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <bit>
 #include <new>
 
 #include "clock.hpp"
@@ -48,8 +49,8 @@ void thread_entry(void* arg) {
   worker* w = current_worker();
   w->after_switch();
   tcb* t = static_cast<tcb*>(arg);
-  t->task->run();
-  t->sched->finish(t);
+  t->task()->run();
+  t->sched().finish(t);
   current_worker()->exit_current();
 }
 
@@ -58,13 +59,13 @@ void thread_entry(void* arg) {
 [[noreturn]] void report_unobserved(tcb* t) noexcept {
   std::string what = "unknown exception";
   try {
-    std::rethrow_exception(t->task->error);
+    std::rethrow_exception(t->task()->error);
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {
   }
   std::fprintf(stderr, "weft: green thread %llu '%s' ended with an uncaught exception that nobody joins: %s\n",
-               static_cast<unsigned long long>(t->id), t->name.c_str(), what.c_str());
+               static_cast<unsigned long long>(t->id), t->name_or_empty(), what.c_str());
   std::abort();
 }
 
@@ -143,20 +144,33 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
     throw error(errc::resource_exhausted, "spawn: out of memory for a thread control block");
   }
   tcb* t = ::new (mem) tcb();
-  t->alloc_align = align;
+  t->align_shift = static_cast<std::uint8_t>(std::countr_zero(align));
   t->id = next_id_.fetch_add(1, std::memory_order_relaxed);
-  t->sched = this;
-  t->name = attrs.name;
-  t->priority = attrs.priority;
+  worker* here = current_worker();
+  t->home.store(here && &here->sched == this ? here : workers[0].get(), std::memory_order_relaxed);
+  if (!attrs.name.empty()) {
+    try {
+      t->ext_or_create().name = attrs.name;
+    } catch (const std::bad_alloc&) {
+      t->~tcb();
+      ::operator delete(mem, std::align_val_t{align});
+      if (((life_.fetch_sub(1) - 1) & ~stopped_bit) == 0) {
+        std::lock_guard lk(life_mu_);
+        life_cv_.notify_all();
+      }
+      throw error(errc::resource_exhausted, "spawn: out of memory for the thread's name");
+    }
+  }
+  t->priority = static_cast<std::int8_t>(attrs.priority);
   t->pinned = attrs.pinned;
-  t->stack_request = attrs.stack_size;
+  t->stk_size = static_cast<std::uint32_t>(attrs.stack_size);
   t->created_ticks = ticks();
   if (attrs.start_suspended) t->state.store(st(thread_state::suspended_ready) | off_queue, std::memory_order_relaxed);
 
   tcb* self = current_tcb();
   {
     std::lock_guard lk(family_lock_);
-    link_child(self && self->sched == this ? self : root_, t);
+    link_child(self && &self->sched() == this ? self : root_, t);
   }
   return t;
 }
@@ -205,10 +219,10 @@ void scheduler::enqueue(tcb* t, enqueue_kind kind) noexcept {
 }
 
 void scheduler::init_context(tcb* t) noexcept {
-  context_make(t->ctx, t->stk.hi(), t->stk.size, &thread_entry, t);
+  context_make(t->ctx, t->stk_lo + t->stk_size, t->stk_size, &thread_entry, t);
 #ifdef WEFT_ASAN
-  t->san.stack_lo = t->stk.lo;
-  t->san.stack_size = t->stk.size;
+  t->san.stack_lo = t->stk_lo;
+  t->san.stack_size = t->stk_size;
 #endif
 #ifdef WEFT_TSAN
   t->san.fiber = __tsan_create_fiber(0);
@@ -220,22 +234,21 @@ void scheduler::fail_start(worker&, tcb* t) noexcept {
     throw error(errc::resource_exhausted, "green thread " + std::to_string(t->id) +
                                               ": no stack could be mapped (memory or vm.max_map_count exhausted)");
   } catch (...) {
-    t->task->error = std::current_exception();
+    t->task()->error = std::current_exception();
   }
   finish(t);
   release(t);
 }
 
 void scheduler::finish(tcb* t) noexcept {
-  if (t->locals) {
-    destroy_locals(t);
-  }
-  wq_lock(t->joiners);
+  destroy_locals(t);
+  wait_queue& jq = join_queue(t);
+  wq_lock(jq);
   t->state.store(st(thread_state::terminated), std::memory_order_release);
   bool detached = t->detached;
-  wq_unlock(t->joiners);
-  wake_all(t->joiners);
-  if (detached && t->task->error) report_unobserved(t);
+  wq_unlock(jq);
+  wake_all_matching(jq, t);
+  if (detached && t->task()->error) report_unobserved(t);
   {
     std::lock_guard lk(family_lock_);
     if (root_ == t) root_ = nullptr;
@@ -254,8 +267,8 @@ void scheduler::finish(tcb* t) noexcept {
 }
 
 void scheduler::retire(worker& w, tcb* t) noexcept {
-  w.stacks_.give(t->stk);
-  t->stk = {};
+  w.stacks_.give(t->stk());
+  t->set_stk({});
 #ifdef WEFT_TSAN
   __tsan_destroy_fiber(t->san.fiber);
   t->san.fiber = nullptr;
@@ -264,7 +277,7 @@ void scheduler::retire(worker& w, tcb* t) noexcept {
 }
 
 void scheduler::abandon(tcb* t) noexcept {
-  free_tcb(t);
+  free_tcb(t, false);
   if (((life_.fetch_sub(1, std::memory_order_acq_rel) - 1) & ~stopped_bit) == 0) {
     std::lock_guard lk(life_mu_);
     life_cv_.notify_all();
@@ -272,17 +285,18 @@ void scheduler::abandon(tcb* t) noexcept {
 }
 
 void scheduler::release(tcb* t) noexcept {
-  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free_tcb(t);
+  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free_tcb(t, true);
 }
 
-void scheduler::free_tcb(tcb* t) noexcept {
+void scheduler::free_tcb(tcb* t, bool has_task) noexcept {
   {
     std::lock_guard lk(family_lock_);
     // A thread is freed only after it finished, so its children have moved on.
     unlink_child(t);
   }
-  std::size_t align = t->alloc_align;
-  if (t->task) t->task->~task_base();
+  std::size_t align = t->alloc_align();
+  if (has_task) t->task()->~task_base();
+  delete t->ext.load(std::memory_order_relaxed);
   t->~tcb();
   ::operator delete(static_cast<void*>(t), std::align_val_t{align});
 }
@@ -308,19 +322,7 @@ void scheduler::unlink_child(tcb* child) noexcept {
 void scheduler::wake_join_any(tcb* parent) noexcept {
   // Few threads ever wait in join_any, so one shared queue filtered by
   // parent costs less than a queue in every TCB.
-  waiter* batch[64];
-  std::size_t n = 0;
-  wq_lock(join_any_q_);
-  for (waiter* w = join_any_q_.head; w && n < 64;) {
-    waiter* next = w->next;
-    if (w->data == parent) {
-      wq_unlink(join_any_q_, *w);
-      if (try_claim(*w)) batch[n++] = w;
-    }
-    w = next;
-  }
-  wq_unlock(join_any_q_);
-  for (std::size_t i = 0; i < n; ++i) complete(*batch[i]);
+  wake_all_matching(join_any_q_, parent);
 }
 
 void scheduler::reap(tcb* t) noexcept {
@@ -465,7 +467,7 @@ std::vector<thread_info> scheduler::snapshot() const {
   walk([&](tcb* t) {
     thread_info i;
     i.id = t->id;
-    i.name = t->name;
+    i.name = t->name_or_empty();
     std::uint32_t s = t->state.load(std::memory_order_acquire);
     i.state = state_of(s);
     i.priority = t->priority;

@@ -43,6 +43,8 @@ class scheduler {
   void abandon(tcb* t) noexcept;       // frees a TCB that was never admitted
   void reap(tcb* t) noexcept;          // unlink from its parent's child list
   thread_id join_any(tcb* self);
+  // The wait queue where joiners of t wait (waiter::data == t).
+  wait_queue& join_queue(const tcb* t) noexcept { return join_table_[t->id % join_buckets]; }
   void set_root(tcb* t) noexcept {
     std::lock_guard lk(family_lock_);
     if (t->load_state() != thread_state::terminated) root_ = t;
@@ -72,7 +74,7 @@ class scheduler {
   tcb*& child_head(tcb* parent) noexcept { return parent ? parent->first_child : vroot_first_child_; }
   void link_child(tcb* parent, tcb* child) noexcept;
   void unlink_child(tcb* child) noexcept;
-  void free_tcb(tcb* t) noexcept;
+  void free_tcb(tcb* t, bool has_task) noexcept;
   void wake_join_any(tcb* parent) noexcept;
   template <class Visit>
   void walk(Visit visit) const;  // every TCB, family lock held
@@ -102,6 +104,10 @@ class scheduler {
   tcb* vroot_first_child_ = nullptr;
   // join_any waiters of every thread; waiter::data names the parent waiting.
   wait_queue join_any_q_;
+  // Joiners, hashed by thread id (Go's semtable idea): a queue per TCB would
+  // cost 24 bytes in every thread for a wait that most threads never see.
+  static constexpr std::size_t join_buckets = 64;
+  wait_queue join_table_[join_buckets];
 
   // Wall-clock origin for converting TCB creation ticks.
   std::int64_t wall0_ns_ = 0;

@@ -69,7 +69,7 @@ stack stack_pool::map_guarded(std::size_t size) noexcept {
     return {};
   }
   ++guarded_mapped_;
-  return stack{static_cast<char*>(p) + page_, size, true, false};
+  return stack{static_cast<char*>(p) + page_, static_cast<std::uint32_t>(size), true, false};
 }
 
 bool stack_pool::refill_from_slab() noexcept {
@@ -79,7 +79,8 @@ bool stack_pool::refill_from_slab() noexcept {
   slabs_.emplace_back(static_cast<char*>(p), bytes);
   // Pushed highest first so the LIFO hands out ascending addresses.
   for (std::size_t i = slab_stacks; i-- > 0;)
-    free_default_.push_back(stack{static_cast<char*>(p) + i * default_size_, default_size_, false, true});
+    free_default_.push_back(
+        stack{static_cast<char*>(p) + i * default_size_, static_cast<std::uint32_t>(default_size_), false, true});
   return true;
 }
 
@@ -112,7 +113,7 @@ stack stack_pool::take(std::size_t size) noexcept {
   // Odd sizes past the budget: a lone unguarded mapping with a canary.
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return {};
-  return stack{static_cast<char*>(p), size, false, false};
+  return stack{static_cast<char*>(p), static_cast<std::uint32_t>(size), false, false};
 }
 
 void stack_pool::give(stack s) noexcept {

@@ -27,7 +27,7 @@ namespace weft::detail {
 
 struct stack {
   char* lo = nullptr;        // lowest usable byte (just above the guard page, if any)
-  std::size_t size = 0;      // usable bytes
+  std::uint32_t size = 0;    // usable bytes (stacks are at most 1 GiB)
   bool guarded = false;      // has a PROT_NONE page below lo
   bool from_slab = false;    // carved from a slab: never unmapped on its own
   char* hi() const noexcept { return lo + size; }

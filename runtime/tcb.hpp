@@ -43,22 +43,38 @@ enum state_bits : std::uint32_t {
 constexpr std::uint32_t st(thread_state s) noexcept { return static_cast<std::uint32_t>(s); }
 inline thread_state state_of(std::uint32_t word) noexcept { return static_cast<thread_state>(word & state_mask); }
 
+struct tcb_ext {
+  std::string name;
+  std::vector<void*> locals;
+};
+
+// Kept small on purpose: a parked thread costs one stack page plus this
+// (and its task), and a million parked threads must fit in 4 GiB. Fields
+// that only some threads need live elsewhere: joiners and join_any waiters
+// in the scheduler's hashed wait queues, names on the heap only when given.
 struct tcb {
   context ctx;
   std::atomic<std::uint32_t> state{st(thread_state::created)};
+  std::atomic<std::uint32_t> refs{2};  // the handle and the running thread
+  thread_id id = 0;
+  // Worker it runs on or last ran on; set to the spawning worker at spawn
+  // (worker 0 for spawns from outside), so it always leads to the scheduler.
+  std::atomic<worker*> home{nullptr};
+  tcb* next = nullptr;  // link in intrusive run queues
+  // The stack, flattened (see stk()) so that the small fields below share
+  // its padding. Before the first run stk_lo is null and stk_size holds the
+  // requested size (0 = the default).
+  char* stk_lo = nullptr;
+  std::uint32_t stk_size = 0;
+  std::uint32_t enqueued_at = 0;  // policy bookkeeping (aging), ~1 us units, wraps harmlessly
+  bool stk_guarded = false;
+  bool stk_from_slab = false;
+  std::int8_t priority = 0;
+  std::uint8_t align_shift = 0;  // log2 of the allocation's alignment
   bool pinned = false;
   bool detached = false;
   bool reaped = false;  // joined, detached or join_any'ed: no longer a child to wait for (family lock)
   std::atomic<wait_reason> reason{wait_reason::none};
-  std::size_t alloc_align = 0;
-  thread_id id = 0;
-  scheduler* sched = nullptr;
-  std::atomic<worker*> home{nullptr};  // worker it runs on / last ran on
-  tcb* next = nullptr;                 // link in intrusive run queues
-  stack stk;
-  std::size_t stack_request = 0;
-  int priority = 0;
-  std::uint64_t enqueued_at = 0;  // policy bookkeeping (aging)
 
   // Family (guarded by scheduler::family_lock_). Every TCB stays linked
   // under its parent (or the virtual root) until it is freed, so the tree is
@@ -73,19 +89,45 @@ struct tcb {
   std::atomic<std::uint64_t> cpu_ticks{0};
   std::atomic<std::uint64_t> switches{0};
 
-  std::string name;
-  std::atomic<std::uint32_t> refs{2};  // the handle and the running thread
-  wait_queue joiners;
-  task_base* task = nullptr;
-  std::vector<void*>* locals = nullptr;  // green-thread-local storage slots
-
+  // Name and green-thread-local slots, allocated only for threads that have
+  // either. Published with release so snapshots can read the name.
+  std::atomic<tcb_ext*> ext{nullptr};
   san_state san;
 
   thread_state load_state() const noexcept { return state_of(state.load(std::memory_order_acquire)); }
+  const char* name_or_empty() const noexcept {
+    tcb_ext* e = ext.load(std::memory_order_acquire);
+    return e ? e->name.c_str() : "";
+  }
+  // The extension, created on first use by the thread itself (or its spawner).
+  tcb_ext& ext_or_create() {
+    tcb_ext* e = ext.load(std::memory_order_relaxed);
+    if (!e) {
+      e = new tcb_ext();
+      ext.store(e, std::memory_order_release);
+    }
+    return *e;
+  }
+  stack stk() const noexcept { return stack{stk_lo, stk_size, stk_guarded, stk_from_slab}; }
+  void set_stk(const stack& s) noexcept {
+    stk_lo = s.lo;
+    stk_size = s.size;
+    stk_guarded = s.guarded;
+    stk_from_slab = s.from_slab;
+  }
+  std::size_t alloc_align() const noexcept { return std::size_t{1} << align_shift; }
+  scheduler& sched() const noexcept;
+  task_base* task() noexcept;
 };
 
 // The allocation holding a TCB and, right after it, its task.
 std::size_t tcb_task_offset(std::size_t task_align) noexcept;
+
+inline task_base* tcb::task() noexcept {
+  // spawn constructs the task right behind the TCB; task_base is its first
+  // (and only polymorphic) base, so the addresses coincide.
+  return reinterpret_cast<task_base*>(reinterpret_cast<char*>(this) + tcb_task_offset(alloc_align()));
+}
 
 // Runs the destructors of a thread's green-thread-local values (local.cpp).
 void destroy_locals(tcb* t) noexcept;

@@ -148,7 +148,7 @@ void worker::after_switch() noexcept {
 }
 
 void worker::check_canary(tcb* t) noexcept {
-  if (!t->stk.guarded && t->stk && !stack_pool::canary_intact(t->stk)) report_stack_overflow(t);
+  if (!t->stk_guarded && t->stk_lo && !stack_pool::canary_intact(t->stk())) report_stack_overflow(t);
 }
 
 void worker::switch_to(tcb* from, tcb* next, bool from_dying) noexcept {
@@ -258,9 +258,9 @@ bool worker::prepare(tcb* t) noexcept {
     }
   }
   if (!t->pinned || !t->home.load(std::memory_order_relaxed)) t->home.store(this, std::memory_order_relaxed);
-  if (!t->stk) {
-    t->stk = stacks_.take(t->stack_request);
-    if (!t->stk) {
+  if (!t->stk_lo) {
+    t->set_stk(stacks_.take(t->stk_size));
+    if (!t->stk_lo) {
       sched.fail_start(*this, t);
       return false;
     }

@@ -12,6 +12,7 @@
 #include "sanitizer.hpp"
 #include "spinlock.hpp"
 #include "stack_pool.hpp"
+#include "tcb.hpp"
 #include "timer_heap.hpp"
 
 namespace weft::detail {
@@ -92,6 +93,8 @@ class worker {
   std::atomic<bool> inbox_nonempty_{false};
   std::thread thread_;
 };
+
+inline scheduler& tcb::sched() const noexcept { return home.load(std::memory_order_relaxed)->sched; }
 
 // The worker running the calling kernel thread, or null. Never cached across
 // a switch: a green thread may resume on another worker (see worker.cpp).

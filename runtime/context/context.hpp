@@ -13,9 +13,12 @@ namespace weft::detail {
 
 struct context {
   void* sp = nullptr;
-  // Used by the fcontext backend only, to start a fresh context.
+#ifdef WEFT_CONTEXT_FCONTEXT
+  // fcontext starts a fresh context through a fixed entry that needs these;
+  // the asm backend keeps them in the initial frame instead.
   void (*entry)(void*) = nullptr;
   void* arg = nullptr;
+#endif
 };
 
 // Prepares ctx so that switching to it runs entry(arg) on the stack whose

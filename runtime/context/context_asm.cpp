@@ -44,8 +44,6 @@ void context_make(context& ctx, void* stack_hi, std::size_t, void (*entry)(void*
 #else
 #error "weft: no hand-written context switch for this architecture; configure with -DWEFT_CONTEXT_BACKEND=boost"
 #endif
-  ctx.entry = entry;
-  ctx.arg = arg;
 }
 
 void context_switch(context& from, context& to) noexcept { weft_ctx_switch(&from.sp, to.sp); }
