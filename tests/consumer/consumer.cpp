@@ -1,0 +1,34 @@
+// Checks that an installed weft package is complete: headers, the library,
+// its link dependencies and the version header all come from the install.
+#include <weft/version.hpp>
+#include <weft/weft.hpp>
+
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+int main() {
+  return weft::run({.workers = 2}, [] {
+    weft::mutex mu;
+    weft::wait_group wg;
+    long total = 0;
+    std::vector<weft::thread<int>> ts;
+    for (int i = 1; i <= 1000; ++i) {
+      wg.add();
+      ts.push_back(weft::spawn([&, i] {
+        weft::this_thread::yield();
+        std::lock_guard lk(mu);
+        total += i;
+        wg.done();
+        return i;
+      }));
+    }
+    wg.wait();
+    long joined = 0;
+    for (auto& t : ts) joined += t.join();
+    bool ok = total == 500500 && joined == 500500;
+    std::printf("weft %s (%s): consumer %s\n", WEFT_VERSION_STRING, weft::runtime::context_backend(),
+                ok ? "OK" : "FAILED");
+    return ok ? 0 : 1;
+  });
+}
