@@ -9,26 +9,18 @@
 #include <thread>
 #include <vector>
 
-#include "test_support.hpp"
+#include "msg_test_support.hpp"
 #include "weft/channel.hpp"
 #include "weft/weft.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using msg_test::blocked_on;
 using weft::op_status;
-using weft_test::WorkerCount;
 
-// True once thread id is blocked for reason r.
-bool blocked_on(weft::thread_id id, weft::wait_reason r) {
-  return weft_test::eventually([&] {
-    auto i = weft_test::info_of(id);
-    return i && i->state == weft::thread_state::blocked && i->waiting_for == r;
-  });
-}
-
-class Channel : public WorkerCount {};
-WEFT_WORKER_COUNTS(Channel);
+class Channel : public msg_test::Workers {};
+MSG_WORKER_COUNTS(Channel);
 
 TEST_P(Channel, RendezvousSendWaitsForTheReceiver) {
   weft::run(opts(), [] {
@@ -176,8 +168,8 @@ TEST_P(Channel, TimeoutsFireAndLeaveTheChannelConsistent) {
 TEST(ChannelBasic, NegativeTimeoutIsAnError) {
   weft::run({.workers = 1}, [] {
     weft::channel<int> ch(1);
-    EXPECT_WEFT_ERROR((void)ch.recv_for(-1ms), weft::errc::invalid_argument);
-    EXPECT_WEFT_ERROR((void)ch.send_for(1, -1ms), weft::errc::invalid_argument);
+    MSG_EXPECT_ERROR((void)ch.recv_for(-1ms), weft::errc::invalid_argument);
+    MSG_EXPECT_ERROR((void)ch.send_for(1, -1ms), weft::errc::invalid_argument);
     EXPECT_EQ(ch.size(), 0u);
   });
 }
@@ -185,13 +177,13 @@ TEST(ChannelBasic, NegativeTimeoutIsAnError) {
 TEST(ChannelBasic, ValueOfAFailedReceiveThrows) {
   weft::run({.workers = 1}, [] {
     weft::channel<int> ch(1);
-    EXPECT_WEFT_ERROR((void)ch.recv_for(0ms).value(), weft::errc::timed_out);
+    MSG_EXPECT_ERROR((void)ch.recv_for(0ms).value(), weft::errc::timed_out);
     ch.close();
-    EXPECT_WEFT_ERROR((void)ch.recv().value(), weft::errc::closed);
+    MSG_EXPECT_ERROR((void)ch.recv().value(), weft::errc::closed);
     auto s = ch.send(1);
     EXPECT_FALSE(s);
     auto ok = weft::channel<int>(1).try_send(1);
-    EXPECT_WEFT_ERROR((void)ok.message(), weft::errc::invalid_state);
+    MSG_EXPECT_ERROR((void)ok.message(), weft::errc::invalid_state);
   });
 }
 
@@ -311,7 +303,7 @@ TEST(PriorityChannel, BlockedSendersEnterHighestPriorityFirst) {
 }
 
 TEST(PriorityChannel, CapacityZeroIsRejected) {
-  EXPECT_WEFT_ERROR(weft::priority_channel<int>(0), weft::errc::invalid_argument);
+  MSG_EXPECT_ERROR(weft::priority_channel<int>(0), weft::errc::invalid_argument);
 }
 
 TEST_P(Channel, ForeignKernelThreadsSendAndReceive) {
