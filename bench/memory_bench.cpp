@@ -6,7 +6,7 @@
 //
 //   BM_Blocked_Memory/N             weft green threads on weft::event, default stack (64 KiB)
 //   BM_Blocked_Memory_Pthread/cap   as many kernel threads as the kernel allows, at most cap,
-//                                   on a std::condition_variable; counter threads = how many
+//                                   on a std::condition_variable; counter kernel_threads = how many
 //   BM_Blocked_Memory_BoostFiber/N  fibers (64 KiB malloc'd stacks) on a boost::fibers::condition_variable
 //
 // Each iteration builds its runtime afresh (weft's stack pool keeps stacks
@@ -109,7 +109,7 @@ void BM_Blocked_Memory_Pthread(benchmark::State& state) {
     for (auto& t : threads) t.join();
   }
   growth.report(state);
-  state.counters["threads"] = static_cast<double>(started);
+  state.counters["kernel_threads"] = static_cast<double>(started);
   state.SetItemsProcessed(state.iterations() * started);
 }
 BENCHMARK(BM_Blocked_Memory_Pthread)->Arg(10'000)->UseRealTime()->Unit(benchmark::kMillisecond);

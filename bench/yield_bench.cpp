@@ -8,6 +8,10 @@
 //
 // Every iteration starts a fresh pair and joins it; the pair makes 100k
 // (kernel threads: 10k) hand-overs, so starting and joining them is noise.
+// cpu_ns_per_switch is the process's CPU time per hand-over: for the green
+// variants one kernel thread does all the work, so it is the switch cost
+// even while other processes steal the core; for kernel threads it adds
+// both sides' CPU.
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -24,10 +28,25 @@ namespace {
 constexpr int green_yields = 100'000;  // per thread and iteration
 constexpr int kernel_turns = 10'000;   // a kernel hand-over is ~100x dearer
 
-void report(benchmark::State& state, std::int64_t elapsed_ns, std::int64_t per_iteration) {
+// Wall and CPU time of the measured work, summed over iterations.
+struct timed {
+  std::int64_t wall = 0;
+  double cpu = 0;
+  template <class F>
+  void run(F&& f) {
+    std::int64_t t0 = weft_bench::wall_ns();
+    double c0 = weft_bench::process_cpu_seconds();
+    f();
+    cpu += weft_bench::process_cpu_seconds() - c0;
+    wall += weft_bench::wall_ns() - t0;
+  }
+};
+
+void report(benchmark::State& state, const timed& t, std::int64_t per_iteration) {
   std::int64_t switches = state.iterations() * per_iteration;
   state.SetItemsProcessed(switches);
-  state.counters["ns_per_switch"] = static_cast<double>(elapsed_ns) / static_cast<double>(switches);
+  state.counters["ns_per_switch"] = static_cast<double>(t.wall) / static_cast<double>(switches);
+  state.counters["cpu_ns_per_switch"] = t.cpu * 1e9 / static_cast<double>(switches);
 }
 
 void BM_Yield_PingPong(benchmark::State& state) {
@@ -37,25 +56,25 @@ void BM_Yield_PingPong(benchmark::State& state) {
   auto player = [] {
     for (int i = 0; i < green_yields; ++i) weft::this_thread::yield();
   };
-  std::int64_t elapsed = 0;
+  timed t;
   for (auto _ : state) {
-    std::int64_t t0 = weft_bench::wall_ns();
     // A green parent spawns both into its worker's queue before either runs,
     // so every yield finds the partner ready and really switches.
-    weft::spawn_in(rt, [&] {
-      auto a = weft::spawn(player);
-      auto b = weft::spawn(player);
-      a.join();
-      b.join();
-    }).join();
-    elapsed += weft_bench::wall_ns() - t0;
+    t.run([&] {
+      weft::spawn_in(rt, [&] {
+        auto a = weft::spawn(player);
+        auto b = weft::spawn(player);
+        a.join();
+        b.join();
+      }).join();
+    });
   }
-  report(state, elapsed, 2 * green_yields);
+  report(state, t, 2 * green_yields);
 }
 BENCHMARK(BM_Yield_PingPong)->UseRealTime();
 
 void BM_Yield_PingPong_Pthread(benchmark::State& state) {
-  std::int64_t elapsed = 0;
+  timed t;
   for (auto _ : state) {
     std::mutex mu;
     std::condition_variable cv;
@@ -68,13 +87,13 @@ void BM_Yield_PingPong_Pthread(benchmark::State& state) {
         cv.notify_one();
       }
     };
-    std::int64_t t0 = weft_bench::wall_ns();
-    std::thread a(player, 0), b(player, 1);
-    a.join();
-    b.join();
-    elapsed += weft_bench::wall_ns() - t0;
+    t.run([&] {
+      std::thread a(player, 0), b(player, 1);
+      a.join();
+      b.join();
+    });
   }
-  report(state, elapsed, 2 * kernel_turns);
+  report(state, t, 2 * kernel_turns);
 }
 BENCHMARK(BM_Yield_PingPong_Pthread)->UseRealTime();
 
@@ -82,16 +101,16 @@ void BM_Yield_PingPong_BoostFiber(benchmark::State& state) {
   auto player = [] {
     for (int i = 0; i < green_yields; ++i) boost::this_fiber::yield();
   };
-  std::int64_t elapsed = 0;
+  timed t;
   for (auto _ : state) {
-    std::int64_t t0 = weft_bench::wall_ns();
-    boost::fibers::fiber a(std::allocator_arg, weft_bench::boost_stack(), player);
-    boost::fibers::fiber b(std::allocator_arg, weft_bench::boost_stack(), player);
-    a.join();
-    b.join();
-    elapsed += weft_bench::wall_ns() - t0;
+    t.run([&] {
+      boost::fibers::fiber a(std::allocator_arg, weft_bench::boost_stack(), player);
+      boost::fibers::fiber b(std::allocator_arg, weft_bench::boost_stack(), player);
+      a.join();
+      b.join();
+    });
   }
-  report(state, elapsed, 2 * green_yields);
+  report(state, t, 2 * green_yields);
 }
 BENCHMARK(BM_Yield_PingPong_BoostFiber)->UseRealTime();
 
