@@ -1,0 +1,134 @@
+// sleep_for / sleep_until: never early, not absurdly late (bounds are
+// generous: these tests prove wake-ups happen, benchmarks measure latency),
+// and a sleeping green thread never holds its worker.
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace weft_test;
+using clk = std::chrono::steady_clock;
+
+class TimerTest : public WorkerCount {};
+WEFT_WORKER_COUNTS(TimerTest);
+
+constexpr auto slack = 200ms;
+
+TEST_P(TimerTest, SleepForLastsAtLeastTheRequest) {
+  weft::run(opts(), [] {
+    for (auto d : {1ms, 5ms, 20ms}) {
+      auto t0 = clk::now();
+      weft::this_thread::sleep_for(d);
+      auto took = clk::now() - t0;
+      EXPECT_GE(took, d);
+      EXPECT_LT(took, d + slack);
+    }
+  });
+}
+
+TEST_P(TimerTest, SleepUntil) {
+  weft::run(opts(), [] {
+    auto target = clk::now() + 10ms;
+    weft::this_thread::sleep_until(target);
+    auto now = clk::now();
+    EXPECT_GE(now, target);
+    EXPECT_LT(now, target + slack);
+    // A deadline in the past returns at once.
+    auto t0 = clk::now();
+    weft::this_thread::sleep_until(t0 - 1s);
+    EXPECT_LT(clk::now() - t0, slack);
+  });
+}
+
+TEST_P(TimerTest, SleepZeroYields) {
+  weft::run(opts(), [] {
+    auto t0 = clk::now();
+    for (int i = 0; i < 1000; ++i) weft::this_thread::sleep_for(0ms);
+    EXPECT_LT(clk::now() - t0, slack);
+  });
+}
+
+TEST_P(TimerTest, SleepersWakeInDeadlineOrder) {
+  if (GetParam() != 1) GTEST_SKIP() << "wake order is total only on one worker";
+  std::vector<int> order;
+  weft::run(opts(), [&] {
+    std::vector<weft::thread<void>> ts;
+    for (int i : {4, 1, 3, 0, 2})
+      ts.push_back(weft::spawn([&order, i] {
+        weft::this_thread::sleep_for(std::chrono::milliseconds(2 + 3 * i));
+        order.push_back(i);
+      }));
+    for (auto& t : ts) t.join();
+  });
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST_P(TimerTest, SleepingThreadDoesNotHoldItsWorker) {
+  weft::run(opts(), [] {
+    std::atomic<bool> sleeper_done{false};
+    std::atomic<long> spins_meanwhile{0};
+    auto sleeper = weft::spawn([&] {
+      weft::this_thread::sleep_for(30ms);
+      sleeper_done.store(true);
+    });
+    // On one worker this thread can only run while the sleeper is parked.
+    auto busy = weft::spawn([&] {
+      while (!sleeper_done.load()) {
+        spins_meanwhile.fetch_add(1);
+        weft::this_thread::yield();
+      }
+    });
+    sleeper.join();
+    busy.join();
+    EXPECT_GT(spins_meanwhile.load(), 10);
+  });
+}
+
+TEST_P(TimerTest, ThousandsOfConcurrentSleepers) {
+  weft::run(opts(), [] {
+    std::atomic<int> woke{0};
+    auto t0 = clk::now();
+    std::vector<weft::thread<void>> ts;
+    for (int i = 0; i < 3000; ++i)
+      ts.push_back(weft::spawn([&, i] {
+        weft::this_thread::sleep_for(std::chrono::microseconds(1000 + (i % 97) * 50));
+        woke.fetch_add(1);
+      }));
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(woke.load(), 3000);
+    EXPECT_LT(clk::now() - t0, 2s);
+  });
+}
+
+TEST_P(TimerTest, RepeatedShortSleepsNeverReturnEarly) {
+  weft::run(opts(), [] {
+    std::vector<weft::thread<int>> ts;
+    for (int k = 0; k < 8; ++k)
+      ts.push_back(weft::spawn([] {
+        int early = 0;
+        for (int i = 0; i < 50; ++i) {
+          auto t0 = clk::now();
+          weft::this_thread::sleep_for(100us);
+          if (clk::now() - t0 < 100us) ++early;
+        }
+        return early;
+      }));
+    for (auto& t : ts) EXPECT_EQ(t.join(), 0);
+  });
+}
+
+TEST_P(TimerTest, NegativeSleepIsInvalidArgument) {
+  weft::run(opts(), [] { EXPECT_WEFT_ERROR(weft::this_thread::sleep_for(-1ns), weft::errc::invalid_argument); });
+  EXPECT_WEFT_ERROR(weft::this_thread::sleep_for(-1ms), weft::errc::invalid_argument);  // foreign, too
+}
+
+TEST(Timer, ForeignSleepUntil) {
+  auto target = clk::now() + 3ms;
+  weft::this_thread::sleep_until(target);
+  EXPECT_GE(clk::now(), target);
+}
+
+}  // namespace
