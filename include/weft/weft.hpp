@@ -1,14 +1,18 @@
 // weft: M:N green threads for C++20. The umbrella header.
 #pragma once
 
+#include "channel.hpp"
 #include "condition_variable.hpp"
 #include "error.hpp"
 #include "event.hpp"
 #include "latch.hpp"
 #include "local.hpp"
+#include "mailbox.hpp"
 #include "mutex.hpp"
 #include "options.hpp"
+#include "pipe.hpp"
 #include "runtime.hpp"
+#include "select.hpp"
 #include "semaphore.hpp"
 #include "this_thread.hpp"
 #include "thread.hpp"
