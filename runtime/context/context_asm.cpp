@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
-extern "C" void weft_ctx_switch(void** save_sp, void* load_sp);
-extern "C" void weft_ctx_trampoline();
+extern "C" void weft_ctx_switch(void** save_sp, void* load_sp) noexcept;
+extern "C" void weft_ctx_trampoline() noexcept;
 
 namespace weft::detail {
 

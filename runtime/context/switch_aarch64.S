@@ -43,7 +43,9 @@ weft_ctx_switch:
     ldr x9, [sp, #160]
     msr fpcr, x9
     add sp, sp, #176
-    ret
+    /* `br`, not `ret`: ret would consult the return-stack predictor, which
+     * expects our caller, not the other context's (see switch_x86_64.S). */
+    br x30
     .size weft_ctx_switch,.-weft_ctx_switch
 
 /* First code a new context runs: x19 holds the argument, x20 the entry. */
