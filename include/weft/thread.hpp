@@ -99,7 +99,11 @@ class thread {
       detail::tcb* t;
       ~release_guard() { detail::tcb_release(t); }
     } guard{t};
-    if (task->error) std::rethrow_exception(task->error);
+    // Take the exception out of the task: the task may be freed on a worker,
+    // and the exception object must die on this thread, where the caller's
+    // catch block reads it (libstdc++'s uninstrumented refcount gives
+    // ThreadSanitizer no ordering between the two otherwise).
+    if (task->error) std::rethrow_exception(std::exchange(task->error, nullptr));
     return task->take();
   }
 
