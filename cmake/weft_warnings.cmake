@@ -3,7 +3,9 @@
 option(WEFT_WERROR "Treat compiler warnings as errors" OFF)
 
 function(weft_warnings target)
-  set(flags -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual -Wcast-align
+  # -Wdelete-non-virtual-dtor (in -Wall) catches the deletes that matter;
+  # -Wnon-virtual-dtor would also flag protected-destructor bases.
+  set(flags -Wall -Wextra -Wpedantic -Wshadow -Woverloaded-virtual -Wcast-align
       -Wformat=2 -Wimplicit-fallthrough)
   # GCC 12 at -O3 reports bogus overlaps inside libstdc++'s std::string
   # concatenation (GCC PR 105329/105651); the warning is useless there.
