@@ -80,7 +80,7 @@ TEST_P(Mailbox, BlockedSendersGetTheirMessageBackWhenTheReceiverEnds) {
     auto owner = weft::spawn_with_mailbox<std::string>([&] { stop.wait(); }, {}, 1);  // bounded: 1
     EXPECT_TRUE(weft::send(owner.id(), std::string("fills it")).ok());
     auto sender = weft::spawn([&] { return weft::send(owner.id(), std::string("blocked")); });
-    ASSERT_TRUE(blocked_on(sender.id(), weft::wait_reason::channel_send));
+    ASSERT_TRUE(blocked_on(sender.id(), weft::wait_reason::mailbox));
     EXPECT_EQ(weft::try_send(owner.id(), std::string("full")).status(), op_status::would_block);
     stop.set();
     owner.join();
@@ -138,6 +138,11 @@ TEST_P(Mailbox, TimedAndNonBlockingReceives) {
     EXPECT_GE(std::chrono::steady_clock::now() - t0, 3ms);
     EXPECT_EQ(weft::receive_until<int>(std::chrono::steady_clock::now() + 1ms).status(), op_status::timeout);
     EXPECT_EQ(weft::receive_from_for<int>(1, 1ms).status(), op_status::timeout);
+    EXPECT_EQ(weft::receive_from_until<int>(1, std::chrono::steady_clock::now() + 1ms).status(), op_status::timeout);
+    auto waiter = weft::spawn_with_mailbox<int>([] { return weft::receive<int>()->body; });
+    ASSERT_TRUE(blocked_on(waiter.id(), weft::wait_reason::mailbox));  // shown as such in snapshots
+    EXPECT_TRUE(weft::send(waiter.id(), 8).ok());
+    EXPECT_EQ(waiter.join(), 8);
     MSG_EXPECT_ERROR((void)weft::receive_for<int>(-1ms), weft::errc::invalid_argument);
     // Sending to oneself works and is then received at once.
     EXPECT_TRUE(weft::send_for(weft::this_thread::id(), 5, 1ms).ok());

@@ -64,7 +64,7 @@ template <class T>
 class typed_mailbox final : public mailbox_base {
  public:
   explicit typed_mailbox(std::size_t cap)
-      : mailbox_base(typeid(T)), buf_(cap), ch_(cap, cap ? &buf_ : nullptr, &chan_deliver<message<T>>) {
+      : mailbox_base(typeid(T)), buf_(cap), ch_(cap, cap ? &buf_ : nullptr, &chan_deliver<message<T>>, false, true) {
     core_ = &ch_;
   }
 
@@ -254,6 +254,12 @@ template <class T, class Rep, class Period>
 recv_result<message<T>> receive_from_for(thread_id from, std::chrono::duration<Rep, Period> d) {
   return detail::mb_recv_from<T>(from, detail::msg_deadline_in(detail::to_ns(d), "weft::receive_from_for"),
                                  false, "weft::receive_from_for");
+}
+
+// receive_from() waiting until t (steady clock) at most.
+template <class T, class Duration>
+recv_result<message<T>> receive_from_until(thread_id from, std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
+  return detail::mb_recv_from<T>(from, detail::steady_ns(t), false, "weft::receive_from_until");
 }
 
 }  // namespace weft

@@ -210,7 +210,10 @@ namespace {
 // Blocks the caller on c with node n queued; c is locked and released by park.
 op_status wait_on(chan_core& c, chan_node& n, waiter& w, bool is_send, std::int64_t deadline) {
   chan_ops::enqueue(c, n, is_send);
-  wake_status s = park(chan_ops::queue(c), w, deadline, is_send ? wait_reason::channel_send : wait_reason::channel_recv);
+  wait_reason why = chan_ops::is_mailbox(c) ? wait_reason::mailbox
+                    : is_send                  ? wait_reason::channel_send
+                                               : wait_reason::channel_recv;
+  wake_status s = park(chan_ops::queue(c), w, deadline, why);
   if (s == wake_status::notified) return n.result;
   chan_ops::lock(c);
   chan_ops::dequeue(c, n, is_send);
@@ -221,8 +224,8 @@ op_status wait_on(chan_core& c, chan_node& n, waiter& w, bool is_send, std::int6
 }  // namespace
 
 chan_core::chan_core(std::size_t capacity, chan_buffer* buf, void (*deliver)(void*, void*) noexcept,
-                     bool prio_senders) noexcept
-    : cap_(capacity), buf_(buf), deliver_(deliver), prio_senders_(prio_senders) {}
+                     bool prio_senders, bool mailbox) noexcept
+    : cap_(capacity), buf_(buf), deliver_(deliver), prio_senders_(prio_senders), mailbox_(mailbox) {}
 
 chan_core::~chan_core() {
   if (sendq_.head || recvq_.head) {

@@ -12,6 +12,7 @@ struct chan_ops {
   static void lock(chan_core& c) noexcept { wq_lock(c.q_); }
   static void unlock(chan_core& c) noexcept { wq_unlock(c.q_); }
   static wait_queue& queue(chan_core& c) noexcept { return c.q_; }
+  static bool is_mailbox(const chan_core& c) noexcept { return c.mailbox_; }
 
   // Completes a send of the T at src if it can be done without waiting:
   // true with st = ok or closed, and `wake` = a claimed node to finish after

@@ -73,8 +73,9 @@ class chan_core {
   // capacity 0: rendezvous (buf may be null); chan_unbounded: never full.
   // deliver move-constructs the T at src into the std::optional<T> at sink.
   // prio_senders: blocked senders enter the buffer highest priority first.
+  // mailbox: blocked threads show wait_reason::mailbox instead of channel_send/recv.
   chan_core(std::size_t capacity, chan_buffer* buf, void (*deliver)(void* sink, void* src) noexcept,
-            bool prio_senders = false) noexcept;
+            bool prio_senders = false, bool mailbox = false) noexcept;
   // Aborts with a message if a thread is still blocked on the channel.
   ~chan_core();
   chan_core(const chan_core&) = delete;
@@ -103,6 +104,7 @@ class chan_core {
   chan_buffer* const buf_;
   void (*const deliver_)(void* sink, void* src) noexcept;
   const bool prio_senders_;
+  const bool mailbox_;
   bool closed_ = false;
 };
 
