@@ -26,10 +26,15 @@
 // Idling, after Go's proc.go. A worker that finds nothing locally becomes a
 // *spinner* (at most half the busy workers spin at once), tries to steal for
 // a few rounds, then publishes itself as idle, drops spinning, issues a full
-// fence and re-checks every queue before sleeping on its futex word. A
-// submitter pushes work, issues a full fence, and wakes one idle worker only
-// if no worker is spinning. One of the two fences always sees the other's
-// write, so a queued thread is never left while every worker sleeps. A woken
+// fence and re-checks every queue before sleeping in its I/O engine
+// (io/engine.hpp: io_uring_enter or epoll_wait). A submitter pushes work,
+// issues a full fence, and wakes one idle worker only if no worker is
+// spinning (notify: wake_word, then the engine's eventfd). One of the two
+// fences always sees the other's write, so a queued thread is never left
+// while every worker sleeps. I/O completions need no fence: the kernel
+// posts them where the sleeping worker waits, so its wait returns at once,
+// and a busy worker polls its engine in find_runnable, while spinning, and
+// every few picks on the switch path (with the timers). A woken
 // worker starts as a spinner; when the last spinner finds work it wakes
 // another, which spreads a burst over all workers without a broadcast.
 #include "worker.hpp"
@@ -42,6 +47,7 @@
 
 #include "clock.hpp"
 #include "futex.hpp"
+#include "io/engine.hpp"
 #include "overflow.hpp"
 #include "scheduler.hpp"
 #include "tcb.hpp"
@@ -93,6 +99,7 @@ __attribute__((noinline)) tcb* current_tcb() noexcept {
 
 worker::worker(scheduler& s, unsigned i) : sched(s), index(i), rq(make_policy(s.opts)), stacks_(s.stacks) {
   fired_.reserve(64);
+  io = detail::io::make_engine(*this);
 }
 
 worker::~worker() = default;
@@ -107,6 +114,7 @@ void worker::join_thread() {
 
 void worker::main() {
   tl_worker = this;
+  io->start();
   overflow_guard_thread_init();
   char name[16];
   std::snprintf(name, sizeof name, "weft-w%u", index);
@@ -220,14 +228,14 @@ void worker::push_inbox(tcb* t) noexcept {
 
 void worker::notify() noexcept {
   if (wake_word.exchange(1, std::memory_order_seq_cst) == 0 && sleeping.load(std::memory_order_seq_cst))
-    futex_wake(wake_word);
+    io->wake();
 }
 
 void worker::sleep_until(std::int64_t deadline) noexcept {
   sleeping.store(true, std::memory_order_seq_cst);
   while (wake_word.exchange(0, std::memory_order_seq_cst) == 0) {
     if (deadline >= 0 && now_ns() >= deadline) break;
-    futex_wait(wake_word, 0, deadline);
+    if (io->wait(deadline)) break;  // completions made threads ready
   }
   sleeping.store(false, std::memory_order_relaxed);
 }
@@ -271,7 +279,10 @@ bool worker::prepare(tcb* t) noexcept {
 
 tcb* worker::pick_local(bool allow_timers) noexcept {
   ++tick_;
-  if (allow_timers && tick_ % timer_check_period == 0) run_timers();
+  if (allow_timers && tick_ % timer_check_period == 0) {
+    run_timers();
+    io->poll();  // not on the park path: the parking thread's own CQE must wait until it is parked
+  }
   for (;;) {
     tcb* t = nullptr;
     if (inbox_nonempty_.load(std::memory_order_relaxed)) {
@@ -322,6 +333,7 @@ tcb* worker::find_runnable() {
     if (handed_spinning.exchange(false, std::memory_order_acq_rel)) spinning = true;
     if (sched.stopped()) return nullptr;
     run_timers();
+    io->poll();
     tcb* t = pick_local(false);
     if (!t) {
       int busy = static_cast<int>(sched.workers.size()) - sched.nidle.load(std::memory_order_relaxed);
@@ -332,6 +344,7 @@ tcb* worker::find_runnable() {
       if (spinning) {
         std::int64_t until = now_ns() + spin_ns;
         while (!(t = steal_work()) && !(t = pick_local(false)) && !sched.stopped()) {
+          io->poll();
           for (int i = 0; i < 16; ++i) cpu_relax();
           if (now_ns() >= until) break;
         }
@@ -351,7 +364,7 @@ tcb* worker::find_runnable() {
       sched.nspinning.fetch_sub(1);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (sched.work_visible(*this) || sched.stopped()) {
+    if (sched.work_visible(*this) || io->has_completions() || sched.stopped()) {
       sched.remove_idle(this);
       continue;
     }

@@ -19,6 +19,9 @@ namespace weft::detail {
 
 struct tcb;
 class scheduler;
+namespace io {
+class engine;
+}
 
 // Work the next context does right after a switch, on behalf of the
 // previous one, once the previous one's registers are safely saved.
@@ -67,6 +70,8 @@ class worker {
   std::atomic<bool> handed_spinning{false};  // a waker counted us as spinning when it woke us
   std::atomic<std::uint32_t> wake_word{0};   // futex: 1 = a wake-up is pending
   std::atomic<bool> sleeping{false};
+  // Where this worker sleeps and its threads' I/O waits (io/engine.hpp).
+  std::unique_ptr<detail::io::engine> io;
 
  private:
   friend class scheduler;

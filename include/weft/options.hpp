@@ -12,6 +12,13 @@ enum class policy_kind {
   priority,  // highest priority first; waiting threads age upward so none starves
 };
 
+// Where workers sleep and socket/file calls wait (see docs/io.md).
+enum class io_engine {
+  automatic,  // io_uring when the kernel allows it, else epoll; WEFT_IO_ENGINE=io_uring|epoll overrides
+  io_uring,   // io_uring or a weft::error at start-up
+  epoll,      // epoll, with regular-file I/O on the offload pool
+};
+
 struct options {
   // Kernel worker threads; 0 means one per online CPU.
   unsigned workers = 0;
@@ -24,6 +31,8 @@ struct options {
   // vm.max_map_count (a guarded stack costs two kernel mappings). Stacks beyond
   // the budget are checked with a canary instead.
   std::size_t max_guarded_stacks = 0;
+  // I/O engine of every worker.
+  io_engine io = io_engine::automatic;
 };
 
 }  // namespace weft

@@ -1,0 +1,183 @@
+// Engine selection, and the plain-syscall form of every operation.
+//
+// Selection (once per process for the automatic choice, since the kernel's
+// answer does not change): options::io, else WEFT_IO_ENGINE, else io_uring
+// when a probe ring can be set up with everything weft needs, else epoll.
+// The first runtime to pick an engine prints the choice and the reason to
+// stderr, once per distinct choice, so a log shows which path served it.
+#include "io/engine.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "io/handle.hpp"
+#include "io/uring_probe.hpp"
+#include "weft/error.hpp"
+#include "scheduler.hpp"
+#include "weft/io/engine.hpp"
+#include "weft/options.hpp"
+#include "worker.hpp"
+
+namespace weft::detail::io {
+namespace {
+
+std::mutex g_report_mu;
+bool g_reported[2] = {false, false};
+
+void report_once(engine_kind k, const std::string& why) {
+  std::lock_guard lk(g_report_mu);
+  bool& done = g_reported[k == engine_kind::uring ? 0 : 1];
+  if (done) return;
+  done = true;
+  std::fprintf(stderr, "weft: I/O engine: %s (%s)\n", k == engine_kind::uring ? "io_uring" : "epoll", why.c_str());
+}
+
+// The probe, or why there is none in this build.
+const uring_probe& uring_status() {
+#if WEFT_HAVE_LIBURING
+  return probe_uring();
+#else
+  static const uring_probe none{false, "weft was built without liburing", 0, {}};
+  return none;
+#endif
+}
+
+engine_kind want_uring(const char* who) {
+  const uring_probe& p = uring_status();
+  if (!p.ok)
+    throw error(errc::invalid_argument, std::string(who) + " asks for io_uring, but " + p.reason);
+  report_once(engine_kind::uring, p.features);
+  return engine_kind::uring;
+}
+
+}  // namespace
+
+engine_kind choose_engine(const options& opts) {
+  switch (opts.io) {
+    case io_engine::io_uring:
+      return want_uring("options.io");
+    case io_engine::epoll:
+      report_once(engine_kind::epoll, "options.io = epoll");
+      return engine_kind::epoll;
+    case io_engine::automatic:
+      break;
+  }
+  if (const char* env = std::getenv("WEFT_IO_ENGINE"); env && *env) {
+    if (std::strcmp(env, "epoll") == 0) {
+      report_once(engine_kind::epoll, "WEFT_IO_ENGINE=epoll");
+      return engine_kind::epoll;
+    }
+    if (std::strcmp(env, "io_uring") == 0) return want_uring("WEFT_IO_ENGINE");
+    throw error(errc::invalid_argument,
+                std::string("WEFT_IO_ENGINE must be io_uring or epoll, got '") + env + "'");
+  }
+  const uring_probe& p = uring_status();
+  if (p.ok) {
+    report_once(engine_kind::uring, p.features);
+    return engine_kind::uring;
+  }
+  report_once(engine_kind::epoll, p.reason);
+  return engine_kind::epoll;
+}
+
+std::unique_ptr<engine> make_engine(worker& w) {
+  if (choose_engine(w.sched.opts) == engine_kind::epoll) return make_epoll_engine(w);
+  // The probe succeeded, so this fails only when the kernel runs out of
+  // memory or descriptors for one more ring. All workers of a runtime use
+  // the same engine (sockets rely on it), so that is an error, not epoll.
+#if WEFT_HAVE_LIBURING
+  if (auto e = make_uring_engine(w)) return e;
+#endif
+  throw error(errc::resource_exhausted,
+              std::string("cannot set up an io_uring for worker ") + std::to_string(w.index) + ": " +
+                  std::strerror(errno));
+}
+
+void engine::retire(io_handle& h) noexcept { delete &h; }
+
+engine* current_engine() noexcept {
+  worker* w = current_worker();
+  return w && w->current ? w->io.get() : nullptr;
+}
+
+void cancel_batch::done_one() noexcept {
+  wq_lock(q);
+  waiter* w = --remaining == 0 ? wq_claim_first(q) : nullptr;
+  wq_unlock(q);
+  if (w) complete(*w);
+}
+
+bool waits_readable(opcode op) noexcept {
+  switch (op) {
+    case opcode::read:
+    case opcode::readv:
+    case opcode::recv:
+    case opcode::recvmsg:
+    case opcode::accept:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::int64_t perform(const io_request& r) noexcept {
+  auto ret = [](long v) -> std::int64_t { return v < 0 ? -errno : v; };
+  switch (r.op) {
+    case opcode::read:
+      return ret(r.offset >= 0 ? ::pread(r.fd, r.buf, r.len, r.offset) : ::read(r.fd, r.buf, r.len));
+    case opcode::write:
+      return ret(r.offset >= 0 ? ::pwrite(r.fd, r.buf, r.len, r.offset) : ::write(r.fd, r.buf, r.len));
+    case opcode::readv:
+      return ret(r.offset >= 0 ? ::preadv(r.fd, r.iov, r.iovcnt, r.offset) : ::readv(r.fd, r.iov, r.iovcnt));
+    case opcode::writev:
+      return ret(r.offset >= 0 ? ::pwritev(r.fd, r.iov, r.iovcnt, r.offset) : ::writev(r.fd, r.iov, r.iovcnt));
+    case opcode::recv:
+      return ret(::recv(r.fd, r.buf, r.len, r.flags | MSG_DONTWAIT));
+    case opcode::send:
+      return ret(::send(r.fd, r.buf, r.len, r.flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+    case opcode::recvmsg:
+      return ret(::recvmsg(r.fd, r.msg, r.flags | MSG_DONTWAIT));
+    case opcode::sendmsg:
+      return ret(::sendmsg(r.fd, r.msg, r.flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+    case opcode::accept:
+      return ret(::accept4(r.fd, r.addr_out, r.addrlen_out, r.flags));
+    case opcode::connect:
+      return ret(::connect(r.fd, r.addr, r.addrlen));
+    case opcode::fsync:
+      return ret(r.flags ? ::fdatasync(r.fd) : ::fsync(r.fd));
+    case opcode::openat:
+      return ret(::openat(r.fd, r.path, r.flags, r.mode));
+    case opcode::close:
+      return ret(::close(r.fd));
+    case opcode::poll: {
+      pollfd p{r.fd, static_cast<short>(r.flags), 0};
+      int n = ::poll(&p, 1, 0);
+      if (n < 0) return -errno;
+      return n == 0 ? -EAGAIN : p.revents;
+    }
+  }
+  return -EINVAL;
+}
+
+}  // namespace weft::detail::io
+
+namespace weft::io {
+
+const char* engine_name() {
+  detail::scheduler* s = detail::scheduler_for_caller();
+  if (!s)
+    throw error(errc::no_runtime,
+                "weft::io::engine_name: no runtime for this thread (call from a green thread or have exactly one "
+                "weft::runtime alive)");
+  return s->workers.front()->io->name();
+}
+
+}  // namespace weft::io

@@ -1,0 +1,177 @@
+// Layer 6: the I/O engine seam.
+//
+// Every worker owns one engine. It is the one place an idle worker sleeps
+// (worker::sleep_until calls wait(), worker::notify calls wake()), and the
+// place where a green thread's I/O waits: run() performs one operation for
+// the calling green thread and parks it -- through park.hpp, like any other
+// wait -- until the operation is done, so the worker keeps running others.
+//
+// Two implementations behind this interface:
+//   uring_engine.cpp  one io_uring per worker. run() queues an SQE and parks;
+//                     SQEs are submitted in batches (poll/wait, i.e. once per
+//                     scheduling round), CQEs make their waiters ready.
+//                     Timeouts are kernel linked timeouts, so a timed-out
+//                     operation is cancelled by the kernel and its CQE
+//                     arrives before the waiter (and its buffers) go away.
+//   epoll_engine.cpp  readiness: run() tries the syscall non-blocking and on
+//                     EAGAIN parks on the fd's read or write wait queue,
+//                     which the epoll instance (edge triggered, registered at
+//                     the first EAGAIN) wakes. Regular files, which epoll
+//                     cannot watch, go to the offload pool.
+// Which one a runtime uses is decided once per process (engine.cpp):
+// options::io, then WEFT_IO_ENGINE, then io_uring if the kernel allows it.
+//
+// Who calls what: start/poll/wait/run/has_completions only on the owning
+// worker's kernel thread (an io_uring set up with SINGLE_ISSUER must only be
+// entered by that thread); wake/post_cancel from any thread.
+//
+// Invariant the uring engine relies on: completions are dispatched only by
+// poll() and wait(), which the worker calls between green threads (never
+// while a thread is between queueing its SQE and having parked), so a CQE
+// can never make ready a thread that is still running.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "park.hpp"
+
+namespace weft {
+struct options;
+}
+
+namespace weft::detail {
+class worker;
+class scheduler;
+}  // namespace weft::detail
+
+namespace weft::detail::io {
+
+class engine;
+struct io_handle;
+
+// The operations a handle can ask an engine for.
+enum class opcode : std::uint8_t {
+  read,     // read(2) / pread(2) when offset >= 0
+  write,    // write(2) / pwrite(2) when offset >= 0
+  readv,
+  writev,
+  recv,     // flags = MSG_*
+  send,     // flags = MSG_* (MSG_NOSIGNAL always added)
+  recvmsg,
+  sendmsg,
+  accept,   // addr/addrlen_out may be null; flags = SOCK_*
+  connect,  // addr/addrlen
+  fsync,    // flags = 0 or 1 (datasync)
+  openat,   // path, flags = O_*, mode; fd = dirfd
+  close,
+  poll,     // wait until fd is ready for flags = POLLIN/POLLOUT; result: revents
+};
+
+// One operation, filled in by the socket/file layer. Lives on the waiting
+// thread's stack until run() returns.
+struct io_request {
+  opcode op = opcode::read;
+  int fd = -1;
+  void* buf = nullptr;
+  std::size_t len = 0;
+  std::int64_t offset = -1;  // files; -1: current position
+  int flags = 0;
+  const iovec* iov = nullptr;
+  int iovcnt = 0;
+  msghdr* msg = nullptr;
+  const sockaddr* addr = nullptr;
+  socklen_t addrlen = 0;
+  sockaddr* addr_out = nullptr;     // accept: peer address
+  socklen_t* addrlen_out = nullptr;
+  const char* path = nullptr;
+  unsigned mode = 0;
+  std::uint32_t gen = 0;  // the handle's cancel generation when the call began
+};
+
+// True for the operations that wait for readability (vs writability).
+bool waits_readable(opcode op) noexcept;
+
+// Performs r as one plain, non-blocking syscall (for sockets; may block for
+// regular files); returns the result or -errno. Used by the epoll engine,
+// the offload pool and foreign threads.
+std::int64_t perform(const io_request& r) noexcept;
+
+// A batch of cancel requests a thread posts to several engines and waits for
+// as a whole (handle.cpp). Engines count `remaining` down under q's lock and
+// the one that reaches zero completes the waiter.
+struct cancel_batch {
+  wait_queue q;
+  int remaining = 0;
+  int fd = -1;
+  cancel_batch* next = nullptr;  // link in an engine's remote list
+  // Called by an engine when its part is done; touches nothing afterwards.
+  void done_one() noexcept;
+};
+
+// run() result: the ring has no room right now; yield and call again.
+inline constexpr std::int64_t ring_full = INT64_MIN;
+
+class engine {
+ public:
+  explicit engine(worker& w) : owner(w) {}
+  virtual ~engine() = default;
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // "io_uring" or "epoll".
+  virtual const char* name() const noexcept = 0;
+  // On the owning worker thread before its loop (e.g. enables a ring that
+  // was created disabled, so SINGLE_ISSUER names the worker as submitter).
+  virtual void start() = 0;
+  // Submits queued work and dispatches finished operations without
+  // blocking; true if it made a green thread ready.
+  virtual bool poll() noexcept = 0;
+  // Like poll() but sleeps until something finishes, wake() is called or
+  // deadline_ns (steady clock, < 0: none) passes. True if it made a green
+  // thread ready.
+  virtual bool wait(std::int64_t deadline_ns) noexcept = 0;
+  // Interrupts wait() from any thread.
+  virtual void wake() noexcept = 0;
+  // Finished operations are waiting to be dispatched (cheap, no syscall).
+  virtual bool has_completions() const noexcept = 0;
+  // Performs r for the calling green thread (which runs on this engine's
+  // worker) and parks it until done. Returns the result or -errno:
+  // -ETIMEDOUT when deadline_ns passed first, -ECANCELED when h was
+  // cancelled or closed meanwhile, or ring_full. h is null for operations
+  // without a handle. An engine may also hand back -EAGAIN (io_uring on old
+  // kernels, for O_NONBLOCK files) or -EINPROGRESS (connect): the caller
+  // then waits with an opcode::poll and retries (handle.cpp).
+  virtual std::int64_t run(io_request& r, io_handle* h, std::int64_t deadline_ns) = 0;
+  // Cancels, in the kernel, every operation of this engine on fd (any thread);
+  // calls b.done_one() when finished.
+  virtual void post_cancel(cancel_batch& b) noexcept = 0;
+  // Stops watching h's fd (close() calls it before close(2)); any thread.
+  virtual void unwatch(io_handle&) noexcept {}
+  // Frees h once no dispatch batch can name it any more; any thread. Only
+  // the engine in h.epoll_home is asked.
+  virtual void retire(io_handle& h) noexcept;
+
+  worker& owner;
+};
+
+// Which engine the runtime built from `opts` uses, decided once per process
+// for the automatic choice. Prints the choice to stderr the first time.
+enum class engine_kind { uring, epoll };
+engine_kind choose_engine(const options& opts);
+
+// Makes the engine for worker w; throws weft::error(resource_exhausted) when
+// not even an epoll instance can be had.
+std::unique_ptr<engine> make_engine(worker& w);
+std::unique_ptr<engine> make_uring_engine(worker& w);  // null if io_uring is refused
+std::unique_ptr<engine> make_epoll_engine(worker& w);
+
+// The engine of the calling green thread's worker; null on a foreign thread.
+engine* current_engine() noexcept;
+
+}  // namespace weft::detail::io

@@ -1,0 +1,214 @@
+// The offload pool behind weft::blocking().
+//
+// A process-wide pool of kernel threads, started on demand up to
+// max_threads, each stopping after idle_timeout without work. A caller
+// locks its job's wait queue, enqueues the job and parks on that queue
+// (park releases the lock only after the switch), and the pool thread that
+// ran the job claims and completes the waiter under the same lock -- so a
+// job that finishes at once can never wake a caller that has not parked
+// yet. It is park.hpp's protocol with the job as the wait queue.
+//
+// Limits, and what happens at them:
+//   - every thread busy, fewer than max_threads: start one more;
+//   - max_threads busy: the job waits in the queue;
+//   - max_queued jobs waiting: the caller is held back, parked on the
+//     admission queue, until a thread takes a job (back-pressure, no error);
+//   - no thread at all and none can be started (pthread_create fails):
+//     weft::error(resource_exhausted) to the caller.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include "park.hpp"
+#include "weft/error.hpp"
+#include "weft/io/blocking.hpp"
+#include "worker.hpp"
+
+namespace weft::detail {
+namespace {
+
+// An idle offload thread stops after this long: long enough to absorb bursts
+// of DNS lookups, short enough not to keep 64 idle threads around.
+constexpr auto idle_timeout = std::chrono::seconds(10);
+
+class offload_pool {
+ public:
+  ~offload_pool() {
+    std::unique_lock lk(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+    // Threads are detached; wait until the last one has left its loop.
+    exited_.wait(lk, [&] { return threads_ == 0; });
+  }
+
+  // Parks the caller while the queue is full (back-pressure).
+  void wait_for_room() {
+    if (has_room()) return;
+    {
+      std::lock_guard lk(mu_);
+      ++held_back_;
+    }
+    wait_for_condition(admission_, [&] { return has_room(); }, -1, wait_reason::blocking_call);
+    std::lock_guard lk(mu_);
+    --held_back_;
+  }
+
+  // Queues job unless the queue filled up again meanwhile (then false).
+  bool try_submit(blocking_job& job) {
+    std::unique_lock lk(mu_);
+    if (queued_.load(std::memory_order_relaxed) >= max_queued_.load(std::memory_order_relaxed)) return false;
+    enqueue_locked(job, lk);
+    return true;
+  }
+
+  void set_limits(const blocking_limits& l) {
+    {
+      std::lock_guard lk(mu_);
+      limits_ = l;
+      max_queued_.store(l.max_queued, std::memory_order_relaxed);
+    }
+    wake_all(admission_);
+  }
+
+  blocking_limits limits() {
+    std::lock_guard lk(mu_);
+    return limits_;
+  }
+
+  blocking_stats stats() {
+    std::lock_guard lk(mu_);
+    return {threads_, busy_, queued_.load(std::memory_order_relaxed), held_back_};
+  }
+
+ private:
+  bool has_room() const noexcept {
+    return queued_.load(std::memory_order_acquire) < max_queued_.load(std::memory_order_relaxed);
+  }
+
+  void enqueue_locked(blocking_job& job, std::unique_lock<std::mutex>& lk) {
+    job.next = nullptr;
+    if (tail_) tail_->next = &job;
+    else head_ = &job;
+    tail_ = &job;
+    queued_.fetch_add(1, std::memory_order_relaxed);
+    if (idle_ > 0) {
+      cv_.notify_one();
+      return;
+    }
+    if (threads_ >= limits_.max_threads) return;  // a busy thread takes it later
+    try {
+      std::thread([this] { loop(); }).detach();
+      ++threads_;
+    } catch (const std::system_error& e) {
+      if (threads_ > 0) return;  // the existing threads will get to it
+      // Nobody can run it: take it back and tell the caller.
+      unlink_tail(job);
+      lk.unlock();
+      throw error(errc::resource_exhausted, std::string("weft::blocking: cannot start an offload thread: ") + e.what());
+    }
+  }
+
+  void unlink_tail(blocking_job& job) {
+    blocking_job* prev = nullptr;
+    for (blocking_job* j = head_; j != &job; j = j->next) prev = j;
+    if (prev) prev->next = nullptr;
+    else head_ = nullptr;
+    tail_ = prev;
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void loop() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+      while (!head_ && !stopping_) {
+        ++idle_;
+        bool woke = cv_.wait_for(lk, idle_timeout, [&] { return head_ || stopping_; });
+        --idle_;
+        if (!woke) break;
+      }
+      if (!head_) break;  // idle too long, or the pool is going away
+      blocking_job* job = head_;
+      head_ = job->next;
+      if (!head_) tail_ = nullptr;
+      queued_.fetch_sub(1, std::memory_order_release);
+      ++busy_;
+      bool held = held_back_ > 0;
+      lk.unlock();
+      if (held) wake_all(admission_);
+      job->run(job);
+      // The caller parked with job->q locked: claiming waits until it is parked.
+      wq_lock(job->q);
+      waiter* w = wq_claim_first(job->q);
+      wq_unlock(job->q);
+      if (w) complete(*w);  // job is gone after this
+      lk.lock();
+      --busy_;
+    }
+    --threads_;
+    if (threads_ == 0) exited_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable exited_;
+  blocking_job* head_ = nullptr;
+  blocking_job* tail_ = nullptr;
+  std::atomic<std::size_t> queued_{0};  // written under mu_, read by has_room()
+  std::atomic<std::size_t> max_queued_{blocking_limits{}.max_queued};
+  std::size_t held_back_ = 0;
+  unsigned threads_ = 0;
+  unsigned idle_ = 0;
+  unsigned busy_ = 0;
+  bool stopping_ = false;
+  blocking_limits limits_;
+  wait_queue admission_;
+};
+
+offload_pool& pool() {
+  static offload_pool p;
+  return p;
+}
+
+}  // namespace
+
+void offload(blocking_job& job) {
+  offload_pool& p = pool();
+  waiter w = make_waiter();
+  for (;;) {
+    p.wait_for_room();
+    wq_lock(job.q);
+    bool queued;
+    try {
+      queued = p.try_submit(job);
+    } catch (...) {
+      wq_unlock(job.q);
+      throw;
+    }
+    if (queued) break;
+    wq_unlock(job.q);
+  }
+  wq_push(job.q, w);
+  park(job.q, w, -1, wait_reason::blocking_call);
+}
+
+bool offload_inline() noexcept { return current_tcb() == nullptr; }
+
+}  // namespace weft::detail
+
+namespace weft {
+
+void set_blocking_limits(const blocking_limits& limits) {
+  if (limits.max_threads == 0 || limits.max_queued == 0)
+    throw error(errc::invalid_argument, "set_blocking_limits: max_threads and max_queued must be at least 1");
+  detail::pool().set_limits(limits);
+}
+
+blocking_limits get_blocking_limits() { return detail::pool().limits(); }
+
+blocking_stats get_blocking_stats() { return detail::pool().stats(); }
+
+}  // namespace weft

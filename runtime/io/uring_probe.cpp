@@ -1,0 +1,164 @@
+// Probing io_uring once per process.
+//
+// A ring is usable for weft when io_uring_setup succeeds (it fails with
+// EPERM under container seccomp profiles or kernel.io_uring_disabled, ENOSYS
+// on old kernels) and the kernel has: EXT_ARG (a wait with a timeout and no
+// timeout SQE, 5.11), NODROP (no lost CQE when the CQ overflows), FAST_POLL
+// (socket operations wait by poll, not on io-wq threads), every opcode weft
+// issues, and cancel-by-fd (5.19; close() cancels with it). Anything missing
+// means epoll, with the reason in the start-up report.
+//
+// Setup flags, in order of preference (WEFT_URING_SETUP=defer|coop|plain
+// forces one, for measuring):
+//   defer  SINGLE_ISSUER | DEFER_TASKRUN: completions are posted only when
+//          the worker enters the kernel to ask for them, in its own context,
+//          with no task-work interrupts -- the worker asks anyway once per
+//          scheduling round (poll/wait).
+//   coop   COOP_TASKRUN: no IPI to post completions; they are posted at the
+//          worker's next syscall.
+//   plain  no flags: completions are posted by interrupting the worker.
+// docs/benchmarks.md records what each costs in the echo benchmark.
+#include "io/uring_probe.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace weft::detail::io {
+namespace {
+
+struct flag_set {
+  const char* name;
+  unsigned flags;
+};
+
+constexpr flag_set k_defer{"defer", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
+constexpr flag_set k_coop{"coop", IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG};
+constexpr flag_set k_plain{"plain", 0};
+
+std::string errno_text(int e) { return std::string(std::strerror(e)); }
+
+int io_uring_disabled_sysctl() {
+  std::FILE* f = std::fopen("/proc/sys/kernel/io_uring_disabled", "r");
+  if (!f) return 0;
+  int v = 0;
+  if (std::fscanf(f, "%d", &v) != 1) v = 0;
+  std::fclose(f);
+  return v;
+}
+
+// Checks features, opcodes and cancel-by-fd on a working ring; empty if all fine.
+std::string check_ring(io_uring& ring, const io_uring_params& p) {
+  if (!(p.features & IORING_FEAT_EXT_ARG)) return "io_uring lacks EXT_ARG (kernel older than 5.11)";
+  if (!(p.features & IORING_FEAT_NODROP)) return "io_uring lacks NODROP (kernel older than 5.5)";
+  if (!(p.features & IORING_FEAT_FAST_POLL)) return "io_uring lacks FAST_POLL (kernel older than 5.7)";
+  io_uring_probe* pr = io_uring_get_probe_ring(&ring);
+  if (!pr) return "io_uring cannot report its opcodes (kernel older than 5.6)";
+  static constexpr struct {
+    int op;
+    const char* name;
+  } needed[] = {
+      {IORING_OP_READ, "READ"},         {IORING_OP_WRITE, "WRITE"},
+      {IORING_OP_READV, "READV"},       {IORING_OP_WRITEV, "WRITEV"},
+      {IORING_OP_RECV, "RECV"},         {IORING_OP_SEND, "SEND"},
+      {IORING_OP_RECVMSG, "RECVMSG"},   {IORING_OP_SENDMSG, "SENDMSG"},
+      {IORING_OP_ACCEPT, "ACCEPT"},     {IORING_OP_CONNECT, "CONNECT"},
+      {IORING_OP_FSYNC, "FSYNC"},       {IORING_OP_OPENAT, "OPENAT"},
+      {IORING_OP_CLOSE, "CLOSE"},       {IORING_OP_POLL_ADD, "POLL_ADD"},
+      {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"}, {IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT"},
+  };
+  std::string missing;
+  for (auto& n : needed)
+    if (!io_uring_opcode_supported(pr, n.op)) missing += std::string(missing.empty() ? "" : ", ") + n.name;
+  io_uring_free_probe(pr);
+  if (!missing.empty()) return "io_uring lacks opcodes " + missing;
+
+  // Cancel-by-fd on an fd with nothing pending: -ENOENT if the kernel knows
+  // the flag, -EINVAL if not.
+  int fd = ::eventfd(0, EFD_CLOEXEC);
+  if (fd < 0) return "eventfd: " + errno_text(errno);
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+  io_uring_cqe* cqe = nullptr;
+  int r = io_uring_submit_and_wait(&ring, 1);
+  int res = 0;
+  if (r >= 0 && io_uring_peek_cqe(&ring, &cqe) == 0) {
+    res = cqe->res;
+    io_uring_cqe_seen(&ring, cqe);
+  } else {
+    res = r < 0 ? r : -EIO;
+  }
+  ::close(fd);
+  if (res == -EINVAL) return "io_uring lacks cancel-by-fd (kernel older than 5.19)";
+  if (res != -ENOENT && res < 0) return "io_uring cancel probe failed: " + errno_text(-res);
+  return {};
+}
+
+std::string describe(unsigned setup_flags) {
+  std::string s;
+  if (setup_flags & IORING_SETUP_SINGLE_ISSUER) s += "single_issuer+";
+  if (setup_flags & IORING_SETUP_DEFER_TASKRUN) s += "defer_taskrun+";
+  if (setup_flags & IORING_SETUP_COOP_TASKRUN) s += "coop_taskrun+";
+  if (s.empty()) s = "no setup flags";
+  else s.pop_back();
+  return s;
+}
+
+uring_probe run_probe() {
+  uring_probe out;
+  const flag_set* order[3] = {&k_defer, &k_coop, &k_plain};
+  int first = 0;
+  if (const char* env = std::getenv("WEFT_URING_SETUP"); env && *env) {
+    if (std::strcmp(env, "defer") == 0) first = 0;
+    else if (std::strcmp(env, "coop") == 0) first = 1;
+    else if (std::strcmp(env, "plain") == 0) first = 2;
+    else {
+      out.reason = std::string("WEFT_URING_SETUP must be defer, coop or plain, got '") + env + "'";
+      return out;
+    }
+  }
+  int last_err = 0;
+  for (int i = first; i < 3; ++i) {
+    io_uring ring;
+    io_uring_params p{};
+    p.flags = order[i]->flags;
+    int r = io_uring_queue_init_params(8, &ring, &p);
+    if (r == -EINVAL && i < 2 && first == 0) {
+      last_err = r;
+      continue;  // an older kernel that lacks these flags: try the next set
+    }
+    if (r < 0) {
+      last_err = r;
+      break;
+    }
+    std::string why = check_ring(ring, p);
+    io_uring_queue_exit(&ring);
+    if (!why.empty()) {
+      out.reason = why;
+      return out;
+    }
+    out.ok = true;
+    out.setup_flags = order[i]->flags;
+    out.features = describe(out.setup_flags);
+    return out;
+  }
+  int e = -last_err;
+  out.reason = "io_uring_setup failed: " + errno_text(e);
+  if (int d = io_uring_disabled_sysctl(); d != 0)
+    out.reason += " (kernel.io_uring_disabled = " + std::to_string(d) + ")";
+  return out;
+}
+
+}  // namespace
+
+const uring_probe& probe_uring() {
+  static const uring_probe p = run_probe();
+  return p;
+}
+
+}  // namespace weft::detail::io

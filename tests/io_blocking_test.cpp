@@ -1,0 +1,88 @@
+// weft::blocking: values, references and exceptions come back; foreign
+// threads run inline; a full offload pool holds callers back instead of
+// failing, and they all finish once it drains.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io_test_support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+TEST(IoBlocking, ReturnsValuesReferencesAndExceptions) {
+  weft::runtime rt({.workers = 2});
+  weft::spawn_in(rt, [] {
+    EXPECT_EQ(weft::blocking([] { return std::string("value"); }), "value");
+    int x = 1;
+    int& r = weft::blocking([&x]() -> int& { return x; });
+    EXPECT_EQ(&r, &x);
+    bool ran = false;
+    weft::blocking([&ran] { ran = true; });
+    EXPECT_TRUE(ran);
+    EXPECT_THROW(weft::blocking([]() -> int { throw std::runtime_error("from the pool"); }), std::runtime_error);
+    // The call really ran on another kernel thread.
+    auto caller = std::this_thread::get_id();
+    EXPECT_NE(weft::blocking([] { return std::this_thread::get_id(); }), caller);
+  }).join();
+}
+
+TEST(IoBlocking, ForeignThreadRunsInline) {
+  auto me = std::this_thread::get_id();
+  EXPECT_EQ(weft::blocking([] { return std::this_thread::get_id(); }), me);
+}
+
+TEST(IoBlocking, FullPoolHoldsCallersBackUntilItDrains) {
+  weft::blocking_limits saved = weft::get_blocking_limits();
+  weft::set_blocking_limits({.max_threads = 2, .max_queued = 2});
+  weft::runtime rt({.workers = 1});
+  weft::spawn_in(rt, [] {
+    std::atomic<bool> release{false};
+    std::atomic<int> done{0};
+    std::vector<weft::thread<void>> callers;
+    for (int i = 0; i < 8; ++i)
+      callers.push_back(weft::spawn([&] {
+        weft::blocking([&] {
+          while (!release.load()) std::this_thread::sleep_for(1ms);
+        });
+        ++done;
+      }));
+    // 2 running, 2 queued, 4 held back -- and this thread still runs.
+    weft::blocking_stats s{};
+    for (int i = 0; i < 5000; ++i) {
+      s = weft::get_blocking_stats();
+      if (s.busy == 2 && s.queued == 2 && s.held_back == 4) break;
+      weft::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(s.busy, 2u);
+    EXPECT_LE(s.threads, 2u);
+    EXPECT_EQ(s.queued, 2u);
+    EXPECT_EQ(s.held_back, 4u);
+    EXPECT_EQ(done.load(), 0);
+    release = true;
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(done.load(), 8);
+  }).join();
+  weft::set_blocking_limits(saved);
+}
+
+TEST(IoBlocking, BadLimitsAreRejected) {
+  EXPECT_THROW(weft::set_blocking_limits({.max_threads = 0, .max_queued = 1}), weft::error);
+  EXPECT_THROW(weft::set_blocking_limits({.max_threads = 1, .max_queued = 0}), weft::error);
+}
+
+TEST(IoBlocking, ResolveLocalhost) {
+  weft::runtime rt({.workers = 1});
+  weft::spawn_in(rt, [] {
+    auto addrs = weft::io::resolve("localhost", "80", AF_INET);
+    ASSERT_FALSE(addrs.empty());
+    EXPECT_EQ(addrs.front().to_string(), "127.0.0.1:80");
+  }).join();
+}
+
+}  // namespace
