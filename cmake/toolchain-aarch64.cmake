@@ -20,7 +20,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 # aarch64 by scripts/test.sh) must still be accepted.
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
+# scripts/qemu-aarch64-run wraps qemu-aarch64 -L /usr/aarch64-linux-gnu so
+# that a test binary can re-exec itself (GoogleTest's death tests).
 find_program(WEFT_QEMU_AARCH64 qemu-aarch64)
 if(WEFT_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${WEFT_QEMU_AARCH64} -L /usr/${WEFT_CROSS_TRIPLE})
+  get_filename_component(WEFT_QEMU_RUN "${CMAKE_CURRENT_LIST_DIR}/../scripts/qemu-aarch64-run" ABSOLUTE)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${WEFT_QEMU_RUN})
 endif()
