@@ -29,9 +29,9 @@ struct ref_guard {
   ~ref_guard() { t->sched().release(t); }
 };
 
-[[noreturn]] void bad_state(const char* op, const tcb* t, std::uint32_t s, const char* why) {
-  throw error(errc::invalid_state, std::string(op) + ": thread " + std::to_string(t->id) + " " + why + " (state " +
-                                       to_string(state_of(s)) + ")");
+[[noreturn]] void bad_state(const char* op, const tcb* t, thread_state s, const char* why) {
+  throw error(errc::invalid_state,
+              std::string(op) + ": thread " + std::to_string(t->id) + " " + why + " (state " + to_string(s) + ")");
 }
 
 }  // namespace
@@ -111,52 +111,28 @@ void suspend(thread_id id) {
   scheduler& s = caller_scheduler("suspend");
   tcb* t = s.find_and_ref(id);
   ref_guard g{t};
-  std::uint32_t w = t->state.load(std::memory_order_acquire);
-  for (;;) {
-    switch (state_of(w)) {
-      case thread_state::ready:
-        if (t->state.compare_exchange_weak(w, st(thread_state::suspended_ready))) return;
-        break;
-      case thread_state::blocked:
-        if (t->state.compare_exchange_weak(w, st(thread_state::suspended_blocked))) return;
-        break;
-      case thread_state::running:
-        if (w & suspend_pending) return;
-        if (t->state.compare_exchange_weak(w, w | suspend_pending)) {
-          if (t == current_tcb()) current_worker()->yield_current();
-          return;
-        }
-        break;
-      case thread_state::suspended_ready:
-      case thread_state::suspended_blocked:
-        bad_state("suspend", t, w, "is already suspended");
-      default:
-        bad_state("suspend", t, w, "cannot be suspended");
-    }
-  }
+  thread_state ts = t->load_state();
+  if (ts == thread_state::suspended_ready || ts == thread_state::suspended_blocked)
+    bad_state("suspend", t, ts, "is already suspended");
+  if (ts != thread_state::ready && ts != thread_state::running && ts != thread_state::blocked)
+    bad_state("suspend", t, ts, "cannot be suspended");
+  if (t->suspend_req.exchange(true, std::memory_order_seq_cst)) bad_state("suspend", t, ts, "is already suspended");
+  // A thread suspending itself leaves now; others are taken out when a
+  // worker next handles them (tcb.hpp), and do not run meanwhile.
+  if (t == current_tcb()) current_worker()->yield_current();
 }
 
 void resume(thread_id id) {
   scheduler& s = caller_scheduler("resume");
   tcb* t = s.find_and_ref(id);
   ref_guard g{t};
-  std::uint32_t w = t->state.load(std::memory_order_acquire);
-  for (;;) {
-    thread_state ts = state_of(w);
-    if (ts == thread_state::suspended_ready) {
-      if (t->state.compare_exchange_weak(w, st(thread_state::ready))) {
-        // Still in a run queue: it runs when reached. Dropped: queue it again.
-        if (w & off_queue) s.enqueue(t, enqueue_kind::woken);
-        return;
-      }
-    } else if (ts == thread_state::suspended_blocked) {
-      if (t->state.compare_exchange_weak(w, st(thread_state::blocked))) return;
-    } else if (ts == thread_state::running && (w & suspend_pending)) {
-      if (t->state.compare_exchange_weak(w, w & ~suspend_pending)) return;
-    } else {
-      bad_state("resume", t, w, "is not suspended");
-    }
-  }
+  if (!t->suspend_req.exchange(false, std::memory_order_seq_cst))
+    bad_state("resume", t, t->load_state(), "is not suspended");
+  // Taken out of circulation already: queue it again. Otherwise it is still
+  // queued, blocked or running, and clearing the request was all it took.
+  std::uint32_t parked = st(thread_state::suspended_ready) | off_queue;
+  if (t->state.compare_exchange_strong(parked, st(thread_state::ready), std::memory_order_acq_rel))
+    s.enqueue(t, enqueue_kind::woken);
 }
 
 std::vector<thread_info> snapshot() { return caller_scheduler("snapshot").snapshot(); }

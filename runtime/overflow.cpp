@@ -45,7 +45,7 @@ void write_report(const tcb* t) {
   n = put(buf, n, t->name_or_empty());
   n = put(buf, n, "' (stack of ");
   n = put_u64(buf, n, t->stk_size);
-  n = put(buf, n, t->stk_guarded ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
+  n = put(buf, n, t->stk_guarded() ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
   ssize_t r = write(2, buf, n);
   (void)r;
 }
@@ -69,7 +69,7 @@ void chain(int sig, siginfo_t* info, void* uctx) {
 void on_fault(int sig, siginfo_t* info, void* uctx) {
   worker* w = current_worker();
   tcb* t = w ? w->current : nullptr;
-  if (t && t->stk_guarded) {
+  if (t && t->stk_guarded()) {
     auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
     auto lo = reinterpret_cast<std::uintptr_t>(t->stk_lo);
     auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));

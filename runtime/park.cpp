@@ -17,11 +17,8 @@ constexpr auto u(wake_status s) { return static_cast<std::uint32_t>(s); }
 
 // Runs on the next context once the parking thread's registers are saved.
 void post_park(worker&, tcb* prev, void* arg) {
-  std::uint32_t s = prev->state.load(std::memory_order_relaxed);
-  for (;;) {
-    std::uint32_t to = (s & suspend_pending) ? st(thread_state::suspended_blocked) : st(thread_state::blocked);
-    if (prev->state.compare_exchange_weak(s, to, std::memory_order_acq_rel)) break;
-  }
+  // A suspension requested meanwhile shows as suspended_blocked (tcb.hpp).
+  prev->state.store(st(thread_state::blocked), std::memory_order_release);
   if (arg) wq_unlock(*static_cast<wait_queue*>(arg));
 }
 

@@ -117,6 +117,9 @@ void scheduler::shutdown() {
     std::uint64_t expected = 0;
     if (life_.compare_exchange_strong(expected, stopped_bit) || (expected & stopped_bit)) break;
   }
+  // A foreign waker may still be notifying a worker about a thread that has
+  // since ended; it is a few instructions from done and never blocks.
+  while (foreign_enqueues_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   for (auto& w : workers) w->notify();
   for (auto& w : workers) w->join_thread();
 }
@@ -165,7 +168,10 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   t->pinned = attrs.pinned;
   t->stk_size = static_cast<std::uint32_t>(attrs.stack_size);
   t->created_ticks = ticks();
-  if (attrs.start_suspended) t->state.store(st(thread_state::suspended_ready) | off_queue, std::memory_order_relaxed);
+  if (attrs.start_suspended) {
+    t->suspend_req.store(true, std::memory_order_relaxed);
+    t->state.store(st(thread_state::suspended_ready) | off_queue, std::memory_order_relaxed);
+  }
 
   tcb* self = current_tcb();
   {
@@ -190,10 +196,6 @@ void scheduler::make_ready(tcb* t) noexcept {
         enqueue(t, enqueue_kind::woken);
         return;
       }
-    } else if (ts == thread_state::suspended_blocked) {
-      // The event came while suspended: it stays out of the run queues.
-      if (t->state.compare_exchange_weak(s, st(thread_state::suspended_ready) | off_queue, std::memory_order_acq_rel))
-        return;
     } else {
       std::fprintf(stderr, "weft: internal error: waking thread %llu in state %s\n",
                    static_cast<unsigned long long>(t->id), to_string(ts));
@@ -203,19 +205,22 @@ void scheduler::make_ready(tcb* t) noexcept {
 }
 
 void scheduler::enqueue(tcb* t, enqueue_kind kind) noexcept {
+  worker* w = current_worker();
+  bool foreign = !w || &w->sched != this;
+  // Counted before t becomes runnable: t can end only after that, so a
+  // shutdown that saw the live count reach zero also sees this count.
+  if (foreign) foreign_enqueues_.fetch_add(1, std::memory_order_seq_cst);
   worker* home = t->home.load(std::memory_order_relaxed);
   if (t->pinned && home) {
     home->push_inbox(t);
-    return;
-  }
-  worker* w = current_worker();
-  if (w && &w->sched == this) {
+  } else if (!foreign) {
     w->push_local(t, kind);
-    return;
+  } else {
+    t->next = nullptr;
+    global_push_list(t);
+    wake_idle_if_needed();
   }
-  t->next = nullptr;
-  global_push_list(t);
-  wake_idle_if_needed();
+  if (foreign) foreign_enqueues_.fetch_sub(1, std::memory_order_release);
 }
 
 void scheduler::init_context(tcb* t) noexcept {
@@ -223,6 +228,10 @@ void scheduler::init_context(tcb* t) noexcept {
 #ifdef WEFT_ASAN
   t->san.stack_lo = t->stk_lo;
   t->san.stack_size = t->stk_size;
+  // A pooled stack still carries the shadow of the frames its last thread
+  // abandoned when it switched away for good: clear it, or ASan reports the
+  // new thread's first writes there (a false stack-use-after-scope).
+  __asan_unpoison_memory_region(t->stk_lo, t->stk_size);
 #endif
 #ifdef WEFT_TSAN
   t->san.fiber = __tsan_create_fiber(0);
@@ -468,8 +477,7 @@ std::vector<thread_info> scheduler::snapshot() const {
     thread_info i;
     i.id = t->id;
     i.name = t->name_or_empty();
-    std::uint32_t s = t->state.load(std::memory_order_acquire);
-    i.state = state_of(s);
+    i.state = t->load_state();
     i.priority = t->priority;
     i.parent = t->parent ? t->parent->id : 0;
     for (tcb* c = t->first_child; c; c = c->sib_next)
@@ -478,13 +486,21 @@ std::vector<thread_info> scheduler::snapshot() const {
                                    static_cast<double>(static_cast<std::int64_t>(t->created_ticks - ticks0_)) * ns_per_tick);
     i.created_at = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(created)));
-    i.cpu_time = std::chrono::nanoseconds(ticks_to_ns(t->cpu_ticks.load(std::memory_order_relaxed)));
+    worker* h = t->home.load(std::memory_order_relaxed);
+    std::int64_t cpu = t->cpu_ns.load(std::memory_order_relaxed);
+    if (i.state == thread_state::running && h) {
+      // Charged only at switches: add the slice in progress, or a thread
+      // that never yields would show no CPU time at all.
+      std::int64_t from = h->slice_start_.load(std::memory_order_relaxed), now = coarse_ns();
+      if (now > from) cpu += now - from;
+    }
+    i.cpu_time = std::chrono::nanoseconds(cpu);
     i.switches = t->switches.load(std::memory_order_relaxed);
     i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
                         ? t->reason.load(std::memory_order_relaxed)
                         : wait_reason::none;
-    worker* h = t->home.load(std::memory_order_relaxed);
-    i.worker = h ? static_cast<int>(h->index) : -1;
+    // home is set at spawn; a thread that never ran (no switch, not running) has no worker yet.
+    i.worker = h && (i.switches != 0 || i.state == thread_state::running) ? static_cast<int>(h->index) : -1;
     i.pinned = t->pinned;
     out.push_back(std::move(i));
   });

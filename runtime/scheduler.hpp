@@ -93,6 +93,9 @@ class scheduler {
   std::atomic<std::uint64_t> life_{0};
   std::mutex life_mu_;
   std::condition_variable life_cv_;
+  // Foreign threads inside enqueue(): the thread they woke may end (and the
+  // live count reach zero) before they return, so shutdown waits for these.
+  std::atomic<int> foreign_enqueues_{0};
 
   std::atomic<thread_id> next_id_{1};
 

@@ -2,8 +2,8 @@
 //
 // Ownership by state (who may touch which fields):
 //   created           the spawner, until tcb_start admits it.
-//   ready             the run queue holding it; a worker that dequeues it
-//                     claims it with a CAS ready -> running.
+//   ready             the run queue holding it; only the worker that
+//                     dequeues it writes its state (a plain store: running).
 //   running           the worker running it. Its own state changes (yield,
 //                     park, exit) are published by the post-switch action,
 //                     after its registers are saved, so nobody can resume a
@@ -12,9 +12,18 @@
 //                     wins the waiter's status CAS makes it ready.
 //   suspended_*       nobody runs it; resume() moves it back.
 //   terminated        only its join record (task result, joiners) is live.
-// The state word packs the state with two flags: off_queue (a suspended_ready
-// thread that no run queue holds, so resume() must enqueue it) and
-// suspend_pending (suspend() was asked while it ran).
+//
+// Suspension is a request, not a state write. suspend() sets suspend_req;
+// the thread is taken out of circulation at the next point where a worker
+// handles it: when it is dequeued (ready -> suspended_ready), when it
+// yields, or when its event comes while blocked (it is queued, then dropped
+// at dequeue). Meanwhile a ready or blocked thread with the request set *is*
+// suspended_ready / suspended_blocked (load_state() reports it so, and it
+// will not run), and a running one suspends at its next switch. This keeps
+// every hot transition (ready -> running -> ready) a plain store instead of a
+// CAS racing suspend(); only the rare drop/resume pair needs one (see
+// take_out_suspended). The state word carries one flag: off_queue, a
+// suspended_ready thread that no run queue holds, so resume() must queue it.
 #pragma once
 
 #include <atomic>
@@ -37,7 +46,6 @@ class scheduler;
 enum state_bits : std::uint32_t {
   state_mask = 0xff,
   off_queue = 1u << 8,
-  suspend_pending = 1u << 9,
 };
 
 constexpr std::uint32_t st(thread_state s) noexcept { return static_cast<std::uint32_t>(s); }
@@ -67,8 +75,8 @@ struct tcb {
   char* stk_lo = nullptr;
   std::uint32_t stk_size = 0;
   std::uint32_t enqueued_at = 0;  // policy bookkeeping (aging), ~1 us units, wraps harmlessly
-  bool stk_guarded = false;
-  bool stk_from_slab = false;
+  std::uint8_t stk_flags = 0;  // stack_guarded | stack_from_slab
+  std::atomic<bool> suspend_req{false};
   std::int8_t priority = 0;
   std::uint8_t align_shift = 0;  // log2 of the allocation's alignment
   bool pinned = false;
@@ -86,7 +94,7 @@ struct tcb {
 
   // Accounting. Written by the running worker, read by snapshots.
   std::uint64_t created_ticks = 0;  // clock.hpp ticks(); converted at snapshot time
-  std::atomic<std::uint64_t> cpu_ticks{0};
+  std::atomic<std::int64_t> cpu_ns{0};  // tick-accounted, see clock.hpp coarse_ns()
   std::atomic<std::uint64_t> switches{0};
 
   // Name and green-thread-local slots, allocated only for threads that have
@@ -94,7 +102,15 @@ struct tcb {
   std::atomic<tcb_ext*> ext{nullptr};
   san_state san;
 
-  thread_state load_state() const noexcept { return state_of(state.load(std::memory_order_acquire)); }
+  // The state as the seven-state model sees it (a pending suspension counts).
+  thread_state load_state() const noexcept {
+    thread_state s = state_of(state.load(std::memory_order_acquire));
+    if (suspend_req.load(std::memory_order_acquire)) {
+      if (s == thread_state::ready) return thread_state::suspended_ready;
+      if (s == thread_state::blocked) return thread_state::suspended_blocked;
+    }
+    return s;
+  }
   const char* name_or_empty() const noexcept {
     tcb_ext* e = ext.load(std::memory_order_acquire);
     return e ? e->name.c_str() : "";
@@ -108,12 +124,13 @@ struct tcb {
     }
     return *e;
   }
-  stack stk() const noexcept { return stack{stk_lo, stk_size, stk_guarded, stk_from_slab}; }
+  static constexpr std::uint8_t stack_guarded = 1, stack_from_slab = 2;
+  bool stk_guarded() const noexcept { return stk_flags & stack_guarded; }
+  stack stk() const noexcept { return stack{stk_lo, stk_size, stk_guarded(), (stk_flags & stack_from_slab) != 0}; }
   void set_stk(const stack& s) noexcept {
     stk_lo = s.lo;
     stk_size = s.size;
-    stk_guarded = s.guarded;
-    stk_from_slab = s.from_slab;
+    stk_flags = static_cast<std::uint8_t>((s.guarded ? stack_guarded : 0) | (s.from_slab ? stack_from_slab : 0));
   }
   std::size_t alloc_align() const noexcept { return std::size_t{1} << align_shift; }
   scheduler& sched() const noexcept;
@@ -127,6 +144,20 @@ inline task_base* tcb::task() noexcept {
   // spawn constructs the task right behind the TCB; task_base is its first
   // (and only polymorphic) base, so the addresses coincide.
   return reinterpret_cast<task_base*>(reinterpret_cast<char*>(this) + tcb_task_offset(alloc_align()));
+}
+
+// Takes a thread whose suspension was requested out of circulation: it
+// becomes suspended_ready and no queue holds it until resume() queues it.
+// The caller owns the thread (dequeued it, or it is switching out). Returns
+// false if a resume() raced in and the caller keeps the thread (now ready).
+// The seq_cst store/load pair against resume()'s exchange/CAS guarantees
+// that one of the two sees the other: the thread is neither lost nor queued twice.
+inline bool take_out_suspended(tcb* t) noexcept {
+  constexpr std::uint32_t parked = st(thread_state::suspended_ready) | off_queue;
+  t->state.store(parked, std::memory_order_seq_cst);
+  if (t->suspend_req.load(std::memory_order_seq_cst)) return true;
+  std::uint32_t expected = parked;
+  return !t->state.compare_exchange_strong(expected, st(thread_state::ready), std::memory_order_acq_rel);
 }
 
 // Runs the destructors of a thread's green-thread-local values (local.cpp).

@@ -89,7 +89,7 @@ class worker {
   san_state sched_san_;
   post_action post_;
   std::uint64_t tick_ = 0;
-  std::uint64_t slice_start_ = 0;
+  std::atomic<std::int64_t> slice_start_{0};  // coarse_ns(); snapshots read it for a running thread's CPU time
   stack_cache stacks_;
   std::vector<tcb*> fired_;
   spinlock inbox_lock_;

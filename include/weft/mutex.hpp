@@ -30,7 +30,9 @@ class mutex {
   // Like lock() but gives up after d; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   bool try_lock_for(std::chrono::duration<Rep, Period> d) {
-    return try_lock() || lock_slow(deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()));
+    // Checked before the fast path: a bad timeout is an error even when the mutex is free.
+    long long deadline = deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    return try_lock() || lock_slow(deadline);
   }
   // Like lock() but gives up at t (steady clock).
   template <class Duration>

@@ -23,7 +23,9 @@ class counting_semaphore {
   // P with a timeout; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> d) {
-    return try_acquire() || acquire_until(deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()));
+    // Checked before the fast path: a bad timeout is an error even when a unit is free.
+    long long deadline = deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    return try_acquire() || acquire_until(deadline);
   }
   template <class Duration>
   bool try_acquire_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
