@@ -62,6 +62,24 @@ configure() {  # configure BUILD_DIR cmake-args...
   cmake -S "$root" -B "$dir" "${generator[@]}" "$@"
 }
 
+# Keeps going past a target that fails to build, so the tests that did build
+# still run; the phase still fails (build_and_test returns the build status).
+build() {  # build BUILD_DIR [wrapper...]
+  local dir=$1
+  shift
+  local keep_going=(-k)
+  [[ "${generator[*]}" == *Ninja* ]] && keep_going=(-k 0)
+  "$@" cmake --build "$dir" -j "$jobs" -- "${keep_going[@]}"
+}
+
+build_and_test() {  # build_and_test BUILD_DIR [wrapper...]
+  local rc=0
+  build "$@" || rc=$?
+  ((rc == 0)) || echo "BUILD FAILED in $1 (running the tests that built)"
+  run_ctest "$@" || rc=1
+  return $rc
+}
+
 run_ctest() {  # run_ctest BUILD_DIR [wrapper...]
   local dir=$1
   shift
@@ -72,27 +90,24 @@ phase_release() {
   local b="$ci_dir/release"
   configure "$b" -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON -DWEFT_CONTEXT_BACKEND=asm \
     -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=ON -DWEFT_BUILD_EXAMPLES=ON
-  cmake --build "$b" -j "$jobs"
-  run_ctest "$b"
+  build_and_test "$b"
 }
 
 phase_boost() {
   local b="$ci_dir/boost"
   configure "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON -DWEFT_CONTEXT_BACKEND=boost \
     -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF
-  cmake --build "$b" -j "$jobs"
-  run_ctest "$b"
+  build_and_test "$b"
 }
 
 phase_asan() {
   local b="$ci_dir/asan"
   configure "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON -DWEFT_SANITIZE=address \
     -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF
-  cmake --build "$b" -j "$jobs"
   # Fake stacks make ASan's fiber-switch bookkeeping (fake_stack save and
   # restore in runtime/sanitizer.hpp) part of what is tested.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1} \
-    run_ctest "$b"
+    build_and_test "$b"
 }
 
 # ThreadSanitizer maps its shadow at fixed addresses; kernels with
@@ -131,8 +146,7 @@ phase_tsan() {
   configure "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON -DWEFT_SANITIZE=thread \
     -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF
   # The wrapper covers the build too: test discovery runs the test binary.
-  "${tsan_wrapper[@]}" cmake --build "$b" -j "$jobs"
-  TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1:history_size=2} run_ctest "$b" "${tsan_wrapper[@]}"
+  TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1:history_size=2} build_and_test "$b" "${tsan_wrapper[@]}"
 }
 
 phase_aarch64() {
@@ -149,20 +163,19 @@ phase_aarch64() {
   configure "$b" -DCMAKE_TOOLCHAIN_FILE="$tc" -DGTest_DIR="$gt_prefix/lib/cmake/GTest" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON -DWEFT_CONTEXT_BACKEND=asm \
     -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF
-  cmake --build "$b" -j "$jobs"
-  file "$b/tests/weft_tests" 2>/dev/null || true
-  run_ctest "$b"
+  local rc=0
+  build_and_test "$b" || rc=$?
   # The Boost.Context backend needs an arm64 Boost (dpkg --add-architecture arm64).
   if ls /usr/lib/aarch64-linux-gnu/cmake/boost_context-*/boost_context-config.cmake >/dev/null 2>&1; then
     local bb="$ci_dir/aarch64-boost"
     configure "$bb" -DCMAKE_TOOLCHAIN_FILE="$tc" -DGTest_DIR="$gt_prefix/lib/cmake/GTest" \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON -DWEFT_CONTEXT_BACKEND=boost \
       -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF
-    cmake --build "$bb" -j "$jobs"
-    run_ctest "$bb"
+    build_and_test "$bb" || rc=$?
   else
     echo "SKIPPED aarch64 boost backend: no arm64 libboost-context installed"
   fi
+  return $rc
 }
 
 # Installs a configured build into a fresh prefix and builds tests/consumer
