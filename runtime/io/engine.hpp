@@ -109,9 +109,14 @@ struct cancel_batch {
   wait_queue q;
   int remaining = 0;
   int fd = -1;
-  cancel_batch* next = nullptr;  // link in an engine's remote list
   // Called by an engine when its part is done; touches nothing afterwards.
   void done_one() noexcept;
+};
+
+// One engine's part of a batch: each engine links its own node.
+struct cancel_request {
+  cancel_batch* batch = nullptr;
+  cancel_request* next = nullptr;  // link in the engine's remote list
 };
 
 // run() result: the ring has no room right now; yield and call again.
@@ -148,9 +153,9 @@ class engine {
   // kernels, for O_NONBLOCK files) or -EINPROGRESS (connect): the caller
   // then waits with an opcode::poll and retries (handle.cpp).
   virtual std::int64_t run(io_request& r, io_handle* h, std::int64_t deadline_ns) = 0;
-  // Cancels, in the kernel, every operation of this engine on fd (any thread);
-  // calls b.done_one() when finished.
-  virtual void post_cancel(cancel_batch& b) noexcept = 0;
+  // Cancels, in the kernel, every operation of this engine on r.batch->fd
+  // (any thread); calls r.batch->done_one() when finished.
+  virtual void post_cancel(cancel_request& r) noexcept = 0;
   // Stops watching h's fd (close() calls it before close(2)); any thread.
   virtual void unwatch(io_handle&) noexcept {}
   // Frees h once no dispatch batch can name it any more; any thread. Only

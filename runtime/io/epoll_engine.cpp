@@ -148,7 +148,7 @@ class epoll_engine final : public engine {
   }
 
   // Nothing in the kernel to cancel: waiters are woken through the handle.
-  void post_cancel(cancel_batch& b) noexcept override { b.done_one(); }
+  void post_cancel(cancel_request& r) noexcept override { r.batch->done_one(); }
 
   void unwatch(io_handle& h) noexcept override {
     std::lock_guard lk(reg_lock_);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -122,7 +123,12 @@ void cancel_in_kernel(io_handle& h, scheduler& s) {
   cancel_batch b;
   b.fd = h.fd;
   b.remaining = static_cast<int>(s.workers.size()) + 1;  // +1: ours, dropped below
-  for (auto& w : s.workers) w->io->post_cancel(b);
+  // A rare path (cancel or close with operations in flight): one node per engine.
+  std::vector<cancel_request> parts(s.workers.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    parts[i].batch = &b;
+    s.workers[i]->io->post_cancel(parts[i]);
+  }
   waiter w = make_waiter();
   wq_lock(b.q);
   if (--b.remaining == 0) {
@@ -236,9 +242,8 @@ int handle_close(io_handle& h) {
     park(h.gate, w, -1, wait_reason::io);
   }
   if (engine* e = h.epoll_home.load(std::memory_order_acquire)) e->unwatch(h);
-  int fd = h.fd;
-  h.fd = -1;
-  return ::close(fd) == 0 || errno == EINTR ? 0 : -errno;
+  // h.fd keeps the old number (error messages name it); `closing` says it is gone.
+  return ::close(h.fd) == 0 || errno == EINTR ? 0 : -errno;
 }
 
 bool handle_closed(io_handle& h) noexcept { return h.closing.load(std::memory_order_acquire); }

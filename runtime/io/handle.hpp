@@ -38,7 +38,7 @@
 namespace weft::detail::io {
 
 struct io_handle {
-  int fd = -1;
+  int fd = -1;  // never changes, even after close (then `closing` is set)
   bool is_socket = false;  // writes go through send(MSG_NOSIGNAL)
   bool pollable = true;    // false: regular file (epoll engine offloads it)
 

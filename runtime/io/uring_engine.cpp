@@ -22,7 +22,7 @@
 // after any SQE its threads queued earlier, so a cancel always finds them.
 //
 // user_data tags: 0 = a link timeout's own CQE (nothing to do), 1 = the wake
-// eventfd read, pointer|2 = a cancel request, else a uring_op*.
+// eventfd read, cancel_request*|2 = a cancel, else a uring_op*.
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -36,6 +36,7 @@
 #include "clock.hpp"
 #include "io/engine.hpp"
 #include "io/uring_probe.hpp"
+#include "sanitizer.hpp"
 #include "spinlock.hpp"
 #include "worker.hpp"
 
@@ -80,6 +81,14 @@ class uring_engine final : public engine {
       io_uring_queue_exit(&ring_);
       return false;
     }
+#ifdef WEFT_ASAN
+    // Fresh kernel mappings, but at addresses that may have held a green
+    // thread's stack, whose shadow ASan kept: without this it reports CQE
+    // reads as stack-buffer-underflows.
+    __asan_unpoison_memory_region(ring_.sq.ring_ptr, ring_.sq.ring_sz);
+    __asan_unpoison_memory_region(ring_.cq.ring_ptr, ring_.cq.ring_sz);
+    __asan_unpoison_memory_region(ring_.sq.sqes, ring_.sq.ring_entries * sizeof(io_uring_sqe));
+#endif
     return true;
   }
 
@@ -154,10 +163,10 @@ class uring_engine final : public engine {
     return op.res;
   }
 
-  void post_cancel(cancel_batch& b) noexcept override {
+  void post_cancel(cancel_request& r) noexcept override {
     remote_lock_.lock();
-    b.next = remote_head_;
-    remote_head_ = &b;
+    r.next = remote_head_;
+    remote_head_ = &r;
     remote_nonempty_.store(true, std::memory_order_release);
     remote_lock_.unlock();
     owner.notify();
@@ -202,12 +211,12 @@ class uring_engine final : public engine {
   void drain_remote() noexcept {
     if (!remote_nonempty_.load(std::memory_order_acquire)) return;
     remote_lock_.lock();
-    cancel_batch* list = remote_head_;
+    cancel_request* list = remote_head_;
     remote_head_ = nullptr;
     remote_nonempty_.store(false, std::memory_order_relaxed);
     remote_lock_.unlock();
     while (list) {
-      cancel_batch* b = list;
+      cancel_request* r = list;
       list = list->next;
       io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
       while (!sqe) {
@@ -216,8 +225,8 @@ class uring_engine final : public engine {
         dispatch();
         sqe = io_uring_get_sqe(&ring_);
       }
-      io_uring_prep_cancel_fd(sqe, b->fd, IORING_ASYNC_CANCEL_ALL);
-      sqe->user_data = reinterpret_cast<std::uint64_t>(b) | tag_cancel;
+      io_uring_prep_cancel_fd(sqe, r->batch->fd, IORING_ASYNC_CANCEL_ALL);
+      sqe->user_data = reinterpret_cast<std::uint64_t>(r) | tag_cancel;
       ++inflight_;
     }
   }
@@ -238,7 +247,7 @@ class uring_engine final : public engine {
       }
       if (ud & tag_cancel) {
         --inflight_;
-        reinterpret_cast<cancel_batch*>(ud & ~tag_cancel)->done_one();
+        reinterpret_cast<cancel_request*>(ud & ~tag_cancel)->batch->done_one();
         woke = true;
         continue;
       }
@@ -310,7 +319,7 @@ class uring_engine final : public engine {
   unsigned inflight_ = 0;  // operation and cancel SQEs whose CQE has not come yet
 
   spinlock remote_lock_;
-  cancel_batch* remote_head_ = nullptr;
+  cancel_request* remote_head_ = nullptr;
   std::atomic<bool> remote_nonempty_{false};
 };
 
