@@ -50,6 +50,7 @@
 #include "futex.hpp"
 #include "io/engine.hpp"
 #include "overflow.hpp"
+#include "policy_fifo.hpp"
 #include "scheduler.hpp"
 #include "tcb.hpp"
 
@@ -58,12 +59,13 @@ namespace {
 
 thread_local worker* tl_worker = nullptr;
 
-// Every 61st pick looks at the global queue first (Go's constant: prime, so
-// it does not beat in step with other periodic work).
-constexpr std::uint64_t global_check_period = 61;
-// Timers are checked on the switch path every 16 picks: a clock read per
-// switch would double the cost of a yield.
-constexpr std::uint64_t timer_check_period = 16;
+// Periodic chores of the switch path run every 16th pick: due timers and
+// I/O completions (a clock read and a ring check per switch would double the
+// cost of a yield), and every 4th round (64 picks) the global queue is looked
+// at before the local one, so local ping-pong cannot starve it (Go does the
+// same every 61 picks). A countdown, not a modulo: fewer instructions.
+constexpr std::uint32_t chore_period = 16;
+constexpr std::uint32_t global_first_rounds = 4;
 // How long a spinner keeps looking for work before it sleeps. A futex
 // wake-up costs a few microseconds on both sides, so a worker that drains
 // its queue while another keeps spawning would otherwise sleep and be woken
@@ -98,6 +100,7 @@ __attribute__((noinline)) tcb* current_tcb() noexcept {
 }
 
 worker::worker(scheduler& s, unsigned i) : sched(s), index(i), rq(make_policy(s.opts)), stacks_(s.stacks) {
+  fifo_ = dynamic_cast<fifo_policy*>(rq.get());
   fired_.reserve(64);
   io = detail::io::make_engine(*this);
 }
@@ -155,7 +158,7 @@ void worker::after_switch() noexcept {
   }
 }
 
-void worker::check_canary(tcb* t) noexcept {
+inline void worker::check_canary(tcb* t) noexcept {
   if (!t->stk_guarded() && t->stk_lo && !stack_pool::canary_intact(t->stk())) report_stack_overflow(t);
 }
 
@@ -208,7 +211,7 @@ void worker::exit_current() {
 }
 
 void worker::push_local(tcb* t, enqueue_kind kind) noexcept {
-  while (!rq->push(t, kind)) {
+  while (!(fifo_ ? fifo_->push(t, kind) : rq->push(t, kind))) {
     // Full: move half to the global queue, where idle workers find it.
     if (tcb* batch = rq->spill()) sched.global_push_list(batch);
   }
@@ -271,33 +274,43 @@ bool worker::prepare(tcb* t) noexcept {
   return true;
 }
 
+tcb* worker::pop_inbox() noexcept {
+  inbox_lock_.lock();
+  tcb* t = inbox_head_;
+  if (t) {
+    inbox_head_ = t->next;
+    if (!inbox_head_) {
+      inbox_tail_ = nullptr;
+      inbox_nonempty_.store(false, std::memory_order_relaxed);
+    }
+  }
+  inbox_lock_.unlock();
+  return t;
+}
+
 tcb* worker::pick_local(bool allow_timers) noexcept {
-  ++tick_;
-  if (allow_timers && tick_ % timer_check_period == 0) {
-    run_timers();
-    io->poll();  // not on the park path: the parking thread's own CQE must wait until it is parked
+  bool global_first = false;
+  if (--chores_ == 0) {
+    chores_ = chore_period;
+    if (allow_timers) {
+      run_timers();
+      io->poll();  // not on the park path: the parking thread's own CQE must wait until it is parked
+    }
+    global_first = ++chore_rounds_ % global_first_rounds == 0;
   }
   for (;;) {
     tcb* t = nullptr;
-    if (inbox_nonempty_.load(std::memory_order_relaxed)) {
-      inbox_lock_.lock();
-      t = inbox_head_;
-      if (t) {
-        inbox_head_ = t->next;
-        if (!inbox_head_) {
-          inbox_tail_ = nullptr;
-          inbox_nonempty_.store(false, std::memory_order_relaxed);
-        }
-      }
-      inbox_lock_.unlock();
-    }
-    if (!t && tick_ % global_check_period == 0) t = sched.global_pop_into(*this);
-    if (!t) t = rq->pop();
+    if (inbox_nonempty_.load(std::memory_order_relaxed)) t = pop_inbox();
+    if (!t && global_first) t = sched.global_pop_into(*this);
+    if (!t) t = fifo_ ? fifo_->pop() : rq->pop();
     if (!t) t = sched.global_pop_into(*this);
     if (!t) return nullptr;
-    if (t->pinned && t->home.load(std::memory_order_relaxed) && t->home.load(std::memory_order_relaxed) != this) {
-      t->home.load(std::memory_order_relaxed)->push_inbox(t);
-      continue;
+    if (t->pinned) {
+      worker* home = t->home.load(std::memory_order_relaxed);
+      if (home != this) {
+        home->push_inbox(t);
+        continue;
+      }
     }
     if (prepare(t)) return t;
   }

@@ -19,6 +19,7 @@ namespace weft::detail {
 
 struct tcb;
 class scheduler;
+class fifo_policy;
 namespace io {
 class engine;
 }
@@ -79,6 +80,7 @@ class worker {
   tcb* find_runnable();           // scheduler loop: blocks while idle; null on shutdown
   tcb* pick_local(bool allow_timers) noexcept;  // fast path: local, inbox, global; never blocks
   tcb* steal_work() noexcept;
+  tcb* pop_inbox() noexcept;
   bool prepare(tcb* t) noexcept;  // claims t (ready -> running) and gives it a stack
   void run_timers() noexcept;
   void switch_to(tcb* from, tcb* next, bool from_dying) noexcept;
@@ -88,7 +90,9 @@ class worker {
   context sched_ctx_;
   san_state sched_san_;
   post_action post_;
-  std::uint64_t tick_ = 0;
+  std::uint32_t chores_ = 1;        // picks until the periodic chores (worker.cpp)
+  std::uint32_t chore_rounds_ = 0;
+  fifo_policy* fifo_ = nullptr;  // rq, when it is the FIFO ring: called directly
   std::atomic<std::int64_t> slice_start_{0};  // coarse_ns(); snapshots read it for a running thread's CPU time
   stack_cache stacks_;
   std::vector<tcb*> fired_;

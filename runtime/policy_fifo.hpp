@@ -1,0 +1,89 @@
+// FIFO policy: a bounded ring per worker, owned by one producer (the worker)
+// and shared with thieves, after Go's `runq`. The owner pushes with a plain
+// store and a release of `tail`; pops and steals advance `head` with a CAS, so
+// the owner never takes a lock. 256 slots hold a burst of spawns; past that,
+// half the ring spills to the global queue (in one lock round), which keeps
+// pushes O(1) and feeds idle workers. The class is in a header so the worker's
+// switch path calls push/pop directly (inlined) rather than through the
+// policy's virtual interface: that indirection cost more than the ring itself.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "policy.hpp"
+#include "tcb.hpp"
+
+namespace weft::detail {
+
+class fifo_policy final : public policy {
+ public:
+  bool push(tcb* t, enqueue_kind = enqueue_kind::yielded) noexcept override {
+    std::uint32_t h = head_.load(std::memory_order_acquire);
+    std::uint32_t tl = tail_.load(std::memory_order_relaxed);
+    if (tl - h >= size) return false;
+    slots_[tl % size].store(t, std::memory_order_relaxed);
+    tail_.store(tl + 1, std::memory_order_release);
+    return true;
+  }
+
+  tcb* pop() noexcept override {
+    std::uint32_t h = head_.load(std::memory_order_acquire);
+    for (;;) {
+      std::uint32_t tl = tail_.load(std::memory_order_relaxed);
+      if (h == tl) return nullptr;
+      tcb* t = slots_[h % size].load(std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(h, h + 1, std::memory_order_release, std::memory_order_acquire)) return t;
+    }
+  }
+
+  tcb* spill() noexcept override {
+    std::uint32_t h = head_.load(std::memory_order_acquire);
+    for (;;) {
+      std::uint32_t tl = tail_.load(std::memory_order_relaxed);
+      std::uint32_t n = (tl - h) / 2;
+      if (n == 0) return nullptr;
+      tcb* batch[size / 2];
+      for (std::uint32_t i = 0; i < n; ++i) batch[i] = slots_[(h + i) % size].load(std::memory_order_relaxed);
+      if (!head_.compare_exchange_weak(h, h + n, std::memory_order_release, std::memory_order_acquire)) continue;
+      for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->next = batch[i + 1];
+      batch[n - 1]->next = nullptr;
+      return batch[0];
+    }
+  }
+
+  tcb* steal_into(policy& into_base) noexcept override {
+    auto& into = static_cast<fifo_policy&>(into_base);
+    std::uint32_t dst_tail = into.tail_.load(std::memory_order_relaxed);
+    for (;;) {
+      std::uint32_t h = head_.load(std::memory_order_acquire);
+      std::uint32_t tl = tail_.load(std::memory_order_acquire);
+      std::uint32_t n = tl - h;
+      n -= n / 2;
+      if (n == 0) return nullptr;
+      if (n > size / 2) continue;  // inconsistent read: the owner moved meanwhile
+      for (std::uint32_t i = 0; i < n; ++i)
+        into.slots_[(dst_tail + i) % size].store(slots_[(h + i) % size].load(std::memory_order_relaxed),
+                                                 std::memory_order_relaxed);
+      if (!head_.compare_exchange_weak(h, h + n, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      // Run the last one now; publish the rest to the thief's own ring.
+      --n;
+      tcb* run_now = into.slots_[(dst_tail + n) % size].load(std::memory_order_relaxed);
+      if (n) into.tail_.store(dst_tail + n, std::memory_order_release);
+      return run_now;
+    }
+  }
+
+  bool empty() const noexcept override {
+    return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+  }
+
+ private:
+  static constexpr std::uint32_t size = 256;
+  alignas(64) std::atomic<std::uint32_t> head_{0};  // consumers (owner and thieves)
+  alignas(64) std::atomic<std::uint32_t> tail_{0};  // producer (owner only)
+  alignas(64) std::array<std::atomic<tcb*>, size> slots_{};
+};
+
+}  // namespace weft::detail
