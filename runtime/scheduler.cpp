@@ -138,7 +138,12 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   }
   std::size_t off = tcb_task_offset(task_align);
   std::size_t align = std::max(task_align, alignof(tcb));
-  void* mem = ::operator new(off + task_size, std::align_val_t{align}, std::nothrow);
+  unsigned cls = tcb_depot::class_of(off + task_size, align);
+  worker* here = current_worker();
+  if (here && &here->sched != this) here = nullptr;
+  void* mem = !cls ? ::operator new(off + task_size, std::align_val_t{align}, std::nothrow)
+              : here ? here->tcbs_.take(cls)
+                     : tcbs.take(cls);
   if (!mem) {
     if (((life_.fetch_sub(1) - 1) & ~stopped_bit) == 0) {
       std::lock_guard lk(life_mu_);
@@ -148,15 +153,14 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   }
   tcb* t = ::new (mem) tcb();
   t->align_shift = static_cast<std::uint8_t>(std::countr_zero(align));
+  t->stk_flags = static_cast<std::uint8_t>(cls << 2);
   t->id = next_id_.fetch_add(1, std::memory_order_relaxed);
-  worker* here = current_worker();
-  t->home.store(here && &here->sched == this ? here : workers[0].get(), std::memory_order_relaxed);
+  t->home.store(here ? here : workers[0].get(), std::memory_order_relaxed);
   if (!attrs.name.empty()) {
     try {
       t->ext_or_create().name = attrs.name;
     } catch (const std::bad_alloc&) {
-      t->~tcb();
-      ::operator delete(mem, std::align_val_t{align});
+      free_memory(t);
       if (((life_.fetch_sub(1) - 1) & ~stopped_bit) == 0) {
         std::lock_guard lk(life_mu_);
         life_cv_.notify_all();
@@ -303,11 +307,22 @@ void scheduler::free_tcb(tcb* t, bool has_task) noexcept {
     // A thread is freed only after it finished, so its children have moved on.
     unlink_child(t);
   }
-  std::size_t align = t->alloc_align();
   if (has_task) t->task()->~task_base();
   delete t->ext.load(std::memory_order_relaxed);
+  free_memory(t);
+}
+
+void scheduler::free_memory(tcb* t) noexcept {
+  std::size_t align = t->alloc_align();
+  unsigned cls = t->pool_class();
   t->~tcb();
-  ::operator delete(static_cast<void*>(t), std::align_val_t{align});
+  if (!cls) {
+    ::operator delete(static_cast<void*>(t), std::align_val_t{align});
+    return;
+  }
+  worker* here = current_worker();
+  if (here && &here->sched == this) here->tcbs_.give(cls, t);
+  else tcbs.give(cls, t);
 }
 
 // ---------------------------------------------------------------- family

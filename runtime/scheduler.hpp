@@ -13,6 +13,7 @@
 #include "spinlock.hpp"
 #include "tcb.hpp"
 #include "stack_pool.hpp"
+#include "tcb_pool.hpp"
 #include "weft/options.hpp"
 #include "weft/thread.hpp"
 #include "weft/thread_info.hpp"
@@ -65,6 +66,7 @@ class scheduler {
 
   const options opts;
   stack_pool stacks;
+  tcb_depot tcbs;  // before workers: their caches return blocks to it
   std::vector<std::unique_ptr<worker>> workers;
   std::atomic<int> nidle{0};
   std::atomic<int> nspinning{0};
@@ -75,6 +77,7 @@ class scheduler {
   void link_child(tcb* parent, tcb* child) noexcept;
   void unlink_child(tcb* child) noexcept;
   void free_tcb(tcb* t, bool has_task) noexcept;
+  void free_memory(tcb* t) noexcept;  // the TCB's allocation, back to its pool
   void wake_join_any(tcb* parent) noexcept;
   template <class Visit>
   void walk(Visit visit) const;  // every TCB, family lock held

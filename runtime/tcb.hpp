@@ -75,7 +75,7 @@ struct tcb {
   char* stk_lo = nullptr;
   std::uint32_t stk_size = 0;
   std::uint32_t enqueued_at = 0;  // policy bookkeeping (aging), ~1 us units, wraps harmlessly
-  std::uint8_t stk_flags = 0;  // stack_guarded | stack_from_slab
+  std::uint8_t stk_flags = 0;  // stack_guarded | stack_from_slab | tcb_pool class << 2
   std::atomic<bool> suspend_req{false};
   std::int8_t priority = 0;
   std::uint8_t align_shift = 0;  // log2 of the allocation's alignment
@@ -130,8 +130,11 @@ struct tcb {
   void set_stk(const stack& s) noexcept {
     stk_lo = s.lo;
     stk_size = s.size;
-    stk_flags = static_cast<std::uint8_t>((s.guarded ? stack_guarded : 0) | (s.from_slab ? stack_from_slab : 0));
+    stk_flags = static_cast<std::uint8_t>((stk_flags & ~3u) | (s.guarded ? stack_guarded : 0) |
+                                          (s.from_slab ? stack_from_slab : 0));
   }
+  // The tcb_pool size class this TCB's memory came from (0: operator new).
+  unsigned pool_class() const noexcept { return stk_flags >> 2; }
   std::size_t alloc_align() const noexcept { return std::size_t{1} << align_shift; }
   scheduler& sched() const noexcept;
   task_base* task() noexcept;

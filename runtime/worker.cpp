@@ -99,7 +99,7 @@ __attribute__((noinline)) tcb* current_tcb() noexcept {
   return w ? w->current : nullptr;
 }
 
-worker::worker(scheduler& s, unsigned i) : sched(s), index(i), rq(make_policy(s.opts)), stacks_(s.stacks) {
+worker::worker(scheduler& s, unsigned i) : sched(s), index(i), rq(make_policy(s.opts)), stacks_(s.stacks), tcbs_(s.tcbs) {
   fifo_ = dynamic_cast<fifo_policy*>(rq.get());
   fired_.reserve(64);
   io = detail::io::make_engine(*this);

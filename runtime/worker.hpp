@@ -13,6 +13,7 @@
 #include "spinlock.hpp"
 #include "stack_pool.hpp"
 #include "tcb.hpp"
+#include "tcb_pool.hpp"
 #include "timer_heap.hpp"
 
 namespace weft::detail {
@@ -95,6 +96,7 @@ class worker {
   fifo_policy* fifo_ = nullptr;  // rq, when it is the FIFO ring: called directly
   std::atomic<std::int64_t> slice_start_{0};  // coarse_ns(); snapshots read it for a running thread's CPU time
   stack_cache stacks_;
+  tcb_cache tcbs_;
   std::vector<tcb*> fired_;
   spinlock inbox_lock_;
   tcb* inbox_head_ = nullptr;
