@@ -130,12 +130,12 @@ BENCHMARK(BM_Channel_PingPong)->Arg(0)->Arg(1)->UseRealTime();
 template <class Chan>
 void boost_ping_pong(Chan& ping, Chan& pong) {
   boost::fibers::fiber echo(std::allocator_arg, weft_bench::boost_stack(), [&] {
-    int v;
+    int v = 0;
     while (ping.pop(v) == boost::fibers::channel_op_status::success) pong.push(v);
   });
   for (int i = 0; i < green_rounds; ++i) {
     ping.push(i);
-    int v;
+    int v = 0;
     pong.pop(v);
     benchmark::DoNotOptimize(v);
   }
