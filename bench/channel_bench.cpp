@@ -219,7 +219,7 @@ void boost_throughput(int pairs, int per) {
     });
     fs.emplace_back(std::allocator_arg, weft_bench::boost_stack(), [&] {
       for (int i = 0; i < per; ++i) {
-        int v;
+        int v = 0;
         ch.pop(v);
         benchmark::DoNotOptimize(v);
       }
