@@ -84,7 +84,7 @@ TEST(Migration, AccessorsFollowTheThreadAcrossWorkers) {
   for (int k = 0; k < 8; ++k)
     ts.push_back(weft::spawn_in(rt, [&] {
       auto end = std::chrono::steady_clock::now() + 3s;
-      for (int i = 0; (i < 2000 || !enough.load()) && std::chrono::steady_clock::now() < end; ++i) {
+      for (int i = 0; (i < 2000 / spawn_scale_down || !enough.load()) && std::chrono::steady_clock::now() < end; ++i) {
         observation o = step(i);
         pairs.see(o.tid_after, o.after);
         if (o.after_internal != o.after) bad_internal.fetch_add(1);

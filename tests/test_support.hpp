@@ -15,6 +15,15 @@ namespace weft_test {
 
 using namespace std::chrono_literals;
 
+// Under TSan a spawn costs ~1 ms (every green thread is a TSan fiber with its
+// own shadow state), so tests that spawn thousands of threads divide their
+// counts by this to stay within seconds there.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr int spawn_scale_down = 10;
+#else
+inline constexpr int spawn_scale_down = 1;
+#endif
+
 // Runs a test once per worker count; GetParam() is the count.
 class WorkerCount : public ::testing::TestWithParam<unsigned> {
  protected:
