@@ -3,9 +3,12 @@
 // while guarded stacks last, through the canary at the next switch past that
 // budget.
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
+#include "tcb.hpp"
 #include "test_support.hpp"
+#include "worker.hpp"
 
 namespace {
 
@@ -49,15 +52,14 @@ TEST(OverflowDeathTest, GuardPageOnALargerStack) {
 
 constexpr std::size_t test_stack = 64 * 1024;
 
-// Uses the stack down to its last 2 KiB, then dirties the bottom 64 bytes
+// Uses the stack down to its last 8 KiB (room for memset's own frame, which
+// is large under ASan), then dirties the bottom 64 bytes
 // (the canary zone) as one more frame would have, and returns normally.
-// The stack is [hi - test_stack, hi) where hi is the page boundary above
-// the thread's first frame.
 __attribute__((noinline)) void dig(char* lo) {
   volatile char frame[512];
   frame[0] = 1;
   auto* here = static_cast<char*>(__builtin_frame_address(0));
-  if (here - lo > 2048) {
+  if (here - lo > 8192) {
     dig(lo);
     frame[1] = frame[0];
     return;
@@ -81,9 +83,9 @@ TEST(OverflowDeathTest, CanaryCheckedStackIsReportedAtTheNextSwitch) {
         weft::spawn_in(
             rt,
             [] {
-              auto top = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
-              auto hi = (top + 4095) / 4096 * 4096;
-              dig(reinterpret_cast<char*>(hi - test_stack));
+              weft::detail::stack s = weft::detail::current_tcb()->stk();
+              if (s.guarded) std::abort();  // the test's premise broke: say so by the wrong death
+              dig(s.lo);
               weft::this_thread::yield();  // the canary is checked here
             },
             a)
