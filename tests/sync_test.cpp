@@ -3,7 +3,9 @@
 // their argument checks.
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "test_support.hpp"
@@ -440,6 +442,83 @@ TEST_P(SyncTest, TimeoutsRacingWakeUps) {
     EXPECT_EQ(acquired.load() + timed_out.load(), 200);
     // Every unit went to exactly one thread or stayed in the semaphore.
     EXPECT_EQ(acquired.load() + sem.available(), 100);
+  });
+}
+
+// ---------------------------------------------------------------- lifetime
+
+// Go's pattern: the waiter owns the primitive and frees it as soon as its
+// wait returns, while the releasing thread may still be inside
+// done()/count_down()/set(). The waiter polls (timed waits of zero), which
+// is when it sees "done" earliest; heap objects make a late touch by the
+// releaser visible to ASan (use after free) and TSan (race with free).
+// Rounds run for a fixed time, not a fixed count: each needs the releaser
+// thread scheduled, which on a loaded machine can take a time slice.
+template <class T, class Release, class Poll>
+void free_right_after_release(Release release, Poll poll) {
+  std::atomic<T*> handoff{nullptr};
+  std::atomic<bool> stop{false};
+  std::thread releaser([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      if (T* p = handoff.exchange(nullptr, std::memory_order_acq_rel)) release(*p);
+      else std::this_thread::yield();
+    }
+  });
+  auto end = clk::now() + 300ms;
+  for (int r = 0; r < 20000 && clk::now() < end; ++r) {
+    auto p = std::make_unique<T>();
+    handoff.store(p.get(), std::memory_order_release);
+    // Spin first (the earliest look at "done" is the one that races), then
+    // let the releaser have the core.
+    for (int spins = 0; !poll(*p); ++spins)
+      if (spins > 20000) std::this_thread::yield();
+  }
+  stop.store(true);
+  releaser.join();
+}
+
+struct one_latch : weft::latch {
+  one_latch() : weft::latch(1) {}
+};
+struct one_group : weft::wait_group {
+  one_group() { add(1); }
+};
+
+TEST(SyncLifetime, EventMayBeFreedWhenTheWaitReturns) {
+  free_right_after_release<weft::event>(
+      [](weft::event& e) { e.set(); }, [](weft::event& e) { return e.wait_for(0ns); });
+}
+
+TEST(SyncLifetime, LatchMayBeFreedWhenTheWaitReturns) {
+  free_right_after_release<one_latch>(
+      [](one_latch& l) { l.count_down(); }, [](one_latch& l) { return l.wait_for(0ns); });
+}
+
+TEST(SyncLifetime, WaitGroupMayBeFreedWhenTheWaitReturns) {
+  free_right_after_release<one_group>(
+      [](one_group& g) { g.done(); }, [](one_group& g) { return g.wait_for(0ns); });
+}
+
+// The same between green threads, blocking waits instead of polls.
+TEST_P(SyncTest, WaitGroupLatchEventMayBeFreedWhenTheWaitReturns) {
+  weft::run(opts(), [] {
+    for (int round = 0; round < 3000 / spawn_scale_down; ++round) {
+      auto wg = std::make_unique<weft::wait_group>();
+      auto l = std::make_unique<weft::latch>(1);
+      auto ev = std::make_unique<weft::event>();
+      wg->add(1);
+      weft::spawn([w = wg.get(), lp = l.get(), e = ev.get()] {
+        w->done();
+        lp->count_down();
+        e->set();
+      }).detach();
+      wg->wait();
+      wg.reset();
+      l->wait();
+      l.reset();
+      ev->wait();
+      ev.reset();
+    }
   });
 }
 
