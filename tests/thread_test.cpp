@@ -245,10 +245,10 @@ TEST(Runtime, TwoRuntimesSideBySide) {
   EXPECT_EQ(tb.join(), 10);
 }
 
-TEST_P(ThreadTest, YieldInterleavesOnOneWorker) {
-  if (GetParam() != 1) GTEST_SKIP() << "the exact interleaving holds on one worker only";
+// Exact orders hold on one worker only.
+TEST(OneWorker, YieldInterleaves) {
   std::string order;
-  weft::run(opts(), [&] {
+  weft::run({.workers = 1}, [&] {
     auto a = weft::spawn([&] {
       for (int i = 0; i < 3; ++i) {
         order += 'a';
@@ -267,10 +267,9 @@ TEST_P(ThreadTest, YieldInterleavesOnOneWorker) {
   EXPECT_EQ(order, "ababab");
 }
 
-TEST_P(ThreadTest, FifoRunsInSpawnOrderOnOneWorker) {
-  if (GetParam() != 1) GTEST_SKIP() << "spawn order is run order on one worker only";
+TEST(OneWorker, FifoRunsInSpawnOrder) {
   std::vector<int> order;
-  weft::run(opts(), [&] {
+  weft::run({.workers = 1}, [&] {
     std::vector<weft::thread<void>> ts;
     for (int i = 0; i < 10; ++i) ts.push_back(weft::spawn([&order, i] { order.push_back(i); }));
     for (auto& t : ts) t.join();
