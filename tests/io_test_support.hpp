@@ -13,6 +13,19 @@
 
 namespace weft_io_test {
 
+// True if this machine lets a runtime use io_uring.
+inline bool uring_available() {
+  static const bool ok = [] {
+    try {
+      weft::runtime rt({.workers = 1, .io = weft::io_engine::io_uring});
+      return true;
+    } catch (const weft::error&) {
+      return false;
+    }
+  }();
+  return ok;
+}
+
 // Runs a test once per I/O engine; GetParam() is the engine.
 class IoEngine : public ::testing::TestWithParam<weft::io_engine> {
  protected:
@@ -25,17 +38,6 @@ class IoEngine : public ::testing::TestWithParam<weft::io_engine> {
   void SetUp() override {
     if (GetParam() == weft::io_engine::io_uring && !uring_available())
       GTEST_SKIP() << "io_uring is refused on this machine";
-  }
-  static bool uring_available() {
-    static const bool ok = [] {
-      try {
-        weft::runtime rt({.workers = 1, .io = weft::io_engine::io_uring});
-        return true;
-      } catch (const weft::error&) {
-        return false;
-      }
-    }();
-    return ok;
   }
 };
 
