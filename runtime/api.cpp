@@ -112,9 +112,13 @@ void suspend(thread_id id) {
   tcb* t = s.find_and_ref(id);
   ref_guard g{t};
   thread_state ts = t->load_state();
-  if (ts == thread_state::suspended_ready || ts == thread_state::suspended_blocked)
+  // suspended_ready with no request pending is a thread a worker is taking
+  // out (take_out_suspended) for a suspension a resume() has just cancelled:
+  // it is about to run again, so it may be suspended.
+  bool cancelled = ts == thread_state::suspended_ready && !t->suspend_req.load(std::memory_order_seq_cst);
+  if (!cancelled && (ts == thread_state::suspended_ready || ts == thread_state::suspended_blocked))
     bad_state("suspend", t, ts, "is already suspended");
-  if (ts != thread_state::ready && ts != thread_state::running && ts != thread_state::blocked)
+  if (!cancelled && ts != thread_state::ready && ts != thread_state::running && ts != thread_state::blocked)
     bad_state("suspend", t, ts, "cannot be suspended");
   if (t->suspend_req.exchange(true, std::memory_order_seq_cst)) bad_state("suspend", t, ts, "is already suspended");
   // A thread suspending itself leaves now; others are taken out when a
@@ -217,9 +221,9 @@ int run(const options& opts, std::function<int()> main_fn) {
   runtime rt(opts);
   spawn_attrs attrs;
   attrs.name = "main";
-  auto main_thread = spawn_in(rt, std::move(main_fn), attrs);
   // Main is the root: threads orphaned by their parent pass to it.
-  rt.impl().set_root(main_thread.native_handle());
+  rt.impl().root_next_spawn();
+  auto main_thread = spawn_in(rt, std::move(main_fn), attrs);
   int code = main_thread.join();
   rt.shutdown();
   return code;

@@ -87,6 +87,35 @@ std::size_t wake_all_matching(wait_queue& q, const void* key) noexcept;
 // Wakes the first pending waiter of q; false if there was none.
 bool wake_one(wait_queue& q) noexcept;
 
+// For primitives a waiter may free as soon as it sees them done (event,
+// latch, wait group; Go's WaitGroup pattern): the caller holds q's lock and
+// has just published "done" under it. Claims every waiter in this one lock
+// hold and unlocks; that unlock is the caller's last touch of the primitive
+// (complete() touches only waiters). Returns how many were woken.
+inline std::size_t wake_all_and_unlock(wait_queue& q) noexcept {
+  waiter* head = nullptr;
+  waiter** tail = &head;
+  std::size_t n = 0;
+  for (waiter* w; (w = wq_claim_first(q)) != nullptr; ++n) {
+    *tail = w;  // unlinked: its `next` is ours to chain with
+    tail = &w->next;
+  }
+  wq_unlock(q);
+  while (waiter* w = head) {
+    head = w->next;  // read first: w may be gone once completed
+    complete(*w);
+  }
+  return n;
+}
+
+// Called by a waiter that saw such a primitive done, maybe before the
+// publisher released q's lock: once this returns the publisher has, so the
+// caller may free the primitive.
+inline void settle(wait_queue& q) noexcept {
+  wq_lock(q);
+  wq_unlock(q);
+}
+
 // Parks the caller (w linked into q, q locked) until woken or until
 // deadline_ns (steady clock; < 0 = none). Releases q's lock. Returns notified
 // or timed_out. On timed_out the waiter is no longer linked.

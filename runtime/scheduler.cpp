@@ -181,6 +181,10 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   {
     std::lock_guard lk(family_lock_);
     link_child(self && &self->sched() == this ? self : root_, t);
+    if (root_next_) {
+      root_next_ = false;
+      root_ = t;
+    }
   }
   return t;
 }
@@ -255,24 +259,30 @@ void scheduler::fail_start(worker&, tcb* t) noexcept {
 
 void scheduler::finish(tcb* t) noexcept {
   destroy_locals(t);
-  wait_queue& jq = join_queue(t);
-  wq_lock(jq);
-  t->state.store(st(thread_state::terminated), std::memory_order_release);
-  bool detached = t->detached;
-  wq_unlock(jq);
-  wake_all_matching(jq, t);
-  if (detached && t->task()->error) report_unobserved(t);
   {
+    // Children, live or finished, pass to the root before anyone can see t
+    // terminated: whoever joins t then finds them re-parented. t cannot gain
+    // children meanwhile, only a running thread spawns its own.
     std::lock_guard lk(family_lock_);
     if (root_ == t) root_ = nullptr;
-    // Children, live or finished, pass to the root.
     tcb* heir = root_;
     while (tcb* c = t->first_child) {
       unlink_child(c);
       link_child(heir, c);
     }
+  }
+  wait_queue& jq = join_queue(t);
+  wq_lock(jq);
+  t->state.store(st(thread_state::terminated), std::memory_order_release);
+  bool detached = t->detached;
+  wq_unlock(jq);
+  {
+    // After `terminated`: a parent in join_any that wakes must find t ended.
+    std::lock_guard lk(family_lock_);
     if (!t->reaped) wake_join_any(t->parent);
   }
+  wake_all_matching(jq, t);
+  if (detached && t->task()->error) report_unobserved(t);
   if (((life_.fetch_sub(1, std::memory_order_acq_rel) - 1) & ~stopped_bit) == 0) {
     std::lock_guard lk(life_mu_);
     life_cv_.notify_all();

@@ -46,9 +46,11 @@ class scheduler {
   thread_id join_any(tcb* self);
   // The wait queue where joiners of t wait (waiter::data == t).
   wait_queue& join_queue(const tcb* t) noexcept { return join_table_[t->id % join_buckets]; }
-  void set_root(tcb* t) noexcept {
+  // The next thread created becomes the root (run()'s main): made root as it
+  // is created, before it can run, so no early orphan of its children misses it.
+  void root_next_spawn() noexcept {
     std::lock_guard lk(family_lock_);
-    if (t->load_state() != thread_state::terminated) root_ = t;
+    root_next_ = true;
   }
 
   // ---- queues and idling ----
@@ -107,6 +109,7 @@ class scheduler {
   // sleeping mutex turned contention between two workers into futex calls.
   mutable spinlock family_lock_;
   tcb* root_ = nullptr;
+  bool root_next_ = false;
   tcb* vroot_first_child_ = nullptr;
   // join_any waiters of every thread; waiter::data names the parent waiting.
   wait_queue join_any_q_;

@@ -1,5 +1,7 @@
 // latch and wait_group: a count and a queue; whoever brings the count to
-// zero wakes every waiter (park.hpp's wait_for_condition protocol).
+// zero wakes every waiter (park.hpp's wait_for_condition protocol). The
+// count reaches zero only under the queue lock and waits settle on that
+// lock, so a waiter may destroy the object as soon as its wait returns.
 #include "weft/latch.hpp"
 
 #include <string>
@@ -10,10 +12,33 @@
 namespace weft {
 namespace {
 
+// Deadline value for a zero timeout: a poll, which never queues, so pollers
+// cannot crowd the thread that zeroes the count off the queue lock.
+constexpr std::int64_t poll_only = -2;
+
 bool wait_zero(const std::atomic<std::ptrdiff_t>& count, detail::wait_queue& q, std::int64_t deadline,
                wait_reason reason) {
-  return detail::wait_for_condition(
-      q, [&] { return count.load(std::memory_order_acquire) == 0; }, deadline, reason);
+  if (deadline == poll_only) {
+    if (count.load(std::memory_order_acquire) != 0) return false;
+    detail::settle(q);
+    return true;
+  }
+  if (!detail::wait_for_condition(q, [&] { return count.load(std::memory_order_acquire) == 0; }, deadline, reason))
+    return false;
+  detail::settle(q);
+  return true;
+}
+
+// Moves count from c to zero under q's lock and wakes every waiter; false
+// (with c reloaded) if the count changed meanwhile.
+bool zero_and_wake(std::atomic<std::ptrdiff_t>& count, std::ptrdiff_t& c, detail::wait_queue& q) {
+  detail::wq_lock(q);
+  if (!count.compare_exchange_strong(c, 0, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    detail::wq_unlock(q);
+    return false;
+  }
+  detail::wake_all_and_unlock(q);
+  return true;
 }
 
 }  // namespace
@@ -25,34 +50,44 @@ latch::latch(std::ptrdiff_t count) : count_(count) {
 void latch::count_down(std::ptrdiff_t n) {
   if (n < 0) throw error(errc::invalid_argument, "latch::count_down: negative n " + std::to_string(n));
   std::ptrdiff_t c = count_.load(std::memory_order_relaxed);
-  do {
+  for (;;) {
     if (n > c)
       throw error(errc::invalid_argument,
                   "latch::count_down: n " + std::to_string(n) + " exceeds the count " + std::to_string(c));
-  } while (!count_.compare_exchange_weak(c, c - n, std::memory_order_acq_rel, std::memory_order_relaxed));
-  if (c == n && n != 0) detail::wake_all(q_);
+    if (c == n && n != 0) {
+      if (zero_and_wake(count_, c, q_)) return;
+    } else if (count_.compare_exchange_weak(c, c - n, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+      return;
+    }
+  }
 }
 
 void latch::wait() const { wait_zero(count_, q_, -1, wait_reason::latch); }
 
 bool latch::wait_ns(long long t) const {
-  return wait_zero(count_, q_, detail::deadline_after(t, "latch::wait_for"), wait_reason::latch);
+  std::int64_t deadline = detail::deadline_after(t, "latch::wait_for");
+  return wait_zero(count_, q_, t == 0 ? poll_only : deadline, wait_reason::latch);
 }
 
 void wait_group::add(std::ptrdiff_t n) {
   std::ptrdiff_t c = count_.load(std::memory_order_relaxed);
-  do {
+  for (;;) {
     if (c + n < 0)
       throw error(errc::invalid_argument,
                   "wait_group: count would drop below zero (" + std::to_string(c) + " + " + std::to_string(n) + ")");
-  } while (!count_.compare_exchange_weak(c, c + n, std::memory_order_acq_rel, std::memory_order_relaxed));
-  if (c + n == 0 && n != 0) detail::wake_all(q_);
+    if (c + n == 0 && n != 0) {
+      if (zero_and_wake(count_, c, q_)) return;
+    } else if (count_.compare_exchange_weak(c, c + n, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+      return;
+    }
+  }
 }
 
 void wait_group::wait() const { wait_zero(count_, q_, -1, wait_reason::wait_group); }
 
 bool wait_group::wait_ns(long long t) const {
-  return wait_zero(count_, q_, detail::deadline_after(t, "wait_group::wait_for"), wait_reason::wait_group);
+  std::int64_t deadline = detail::deadline_after(t, "wait_group::wait_for");
+  return wait_zero(count_, q_, t == 0 ? poll_only : deadline, wait_reason::wait_group);
 }
 
 }  // namespace weft
