@@ -70,15 +70,17 @@ TEST_P(SuspendTest, BlockedThreadStaysSuspendedAfterItsWakeUp) {
 TEST_P(SuspendTest, SleepingThreadsTimerFiresWhileSuspended) {
   weft::runtime rt(opts());
   std::atomic<bool> woke{false};
+  // 300 ms: long enough for the poll below to see it blocked even on a
+  // loaded machine or under a sanitizer.
   auto t = weft::spawn_in(rt, [&] {
-    weft::this_thread::sleep_for(5ms);
+    weft::this_thread::sleep_for(300ms);
     woke.store(true);
   });
   ASSERT_TRUE(reaches(t.id(), thread_state::blocked));
   weft::suspend(t.id());
   // The timer comes while suspended: it becomes suspended_ready, not ready.
   ASSERT_TRUE(reaches(t.id(), thread_state::suspended_ready));
-  weft::this_thread::sleep_for(3ms);
+  weft::this_thread::sleep_for(20ms);
   EXPECT_FALSE(woke.load());
   weft::resume(t.id());
   t.join();

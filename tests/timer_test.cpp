@@ -56,9 +56,12 @@ TEST(Timer, SleepersWakeInDeadlineOrderOnOneWorker) {
   std::vector<int> order;
   weft::run({.workers = 1}, [&] {
     std::vector<weft::thread<void>> ts;
+    // Deadlines from one base, 20 ms apart: a spawn can take a millisecond
+    // under a sanitizer, which must not reorder them.
+    auto base = clk::now();
     for (int i : {4, 1, 3, 0, 2})
-      ts.push_back(weft::spawn([&order, i] {
-        weft::this_thread::sleep_for(std::chrono::milliseconds(2 + 3 * i));
+      ts.push_back(weft::spawn([&order, i, base] {
+        weft::this_thread::sleep_until(base + std::chrono::milliseconds(20 + 20 * i));
         order.push_back(i);
       }));
     for (auto& t : ts) t.join();
