@@ -106,7 +106,7 @@ class connections {
 
 void serve(io::socket conn, connections& conns) {
   if (conns.add(&conn)) {
-    char buf[16 * 1024];
+    char buf[4096];
     try {
       while (std::size_t n = conn.read(buf, sizeof buf)) conn.write_all(buf, n);
     } catch (const std::system_error&) {

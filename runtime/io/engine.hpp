@@ -92,6 +92,11 @@ struct io_request {
   const char* path = nullptr;
   unsigned mode = 0;
   std::uint32_t gen = 0;  // the handle's cancel generation when the call began
+  // recv/recvmsg: the caller expects no data yet (see socket.cpp), so an
+  // engine may wait for readiness before the first attempt.
+  bool expect_wait = false;
+  // Out, recv/recvmsg: the engine knows more data is already queued.
+  bool more_queued = false;
 };
 
 // True for the operations that wait for readability (vs writability).

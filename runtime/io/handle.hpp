@@ -48,6 +48,8 @@ struct io_handle {
   std::atomic<bool> closing{false};  // written under the gate lock
   scheduler* sched = nullptr;  // runtime whose engines may hold operations
   std::atomic<std::uint32_t> cancel_gen{0};
+  // The last recv left data queued (a hint: the next one need not wait first).
+  std::atomic<bool> more_queued{false};
 
   // Readiness (epoll engine and foreign waits): seq counters under rq/wq locks.
   wait_queue rq, wq;

@@ -167,7 +167,10 @@ std::size_t socket::read(void* buf, std::size_t n, deadline d) {
   r.op = h.is_socket ? opcode::recv : opcode::read;
   r.buf = buf;
   r.len = n;
-  return check("read", h.fd, detail::io::handle_op(h, r, d.steady_ns()));
+  r.expect_wait = !h.more_queued.load(std::memory_order_relaxed);
+  std::size_t got = check("read", h.fd, detail::io::handle_op(h, r, d.steady_ns()));
+  h.more_queued.store(r.more_queued, std::memory_order_relaxed);
+  return got;
 }
 
 std::size_t socket::write(const void* buf, std::size_t n, deadline d) {

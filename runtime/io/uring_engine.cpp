@@ -59,6 +59,7 @@ constexpr std::uint64_t tag_cancel = 2;
 struct uring_op {
   waiter w;
   std::int32_t res = 0;
+  std::uint32_t flags = 0;  // the CQE's
   __kernel_timespec ts{};
 };
 
@@ -147,6 +148,8 @@ class uring_engine final : public engine {
     if (!make_room(need)) return ring_full;  // the caller yields and retries
     uring_op op{make_waiter()};
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    // A deadline (maybe already past: "try once") wants the first attempt.
+    if (deadline >= 0) r.expect_wait = false;
     prep(sqe, r);
     io_uring_sqe_set_data(sqe, &op);
     if (deadline >= 0) {
@@ -160,6 +163,7 @@ class uring_engine final : public engine {
     ++inflight_;
     park_until(op.w, -1, wait_reason::io);
     // Possibly on another worker now: nothing of `this` from here on.
+    r.more_queued = op.flags & IORING_CQE_F_SOCK_NONEMPTY;
     return op.res;
   }
 
@@ -254,6 +258,7 @@ class uring_engine final : public engine {
       auto* op = reinterpret_cast<uring_op*>(ud);
       --inflight_;
       op->res = cqe->res;
+      op->flags = cqe->flags;
       // Nothing else claims an I/O waiter (no timer, no queue): this wins.
       if (try_claim(op->w)) complete(op->w);
       woke = true;
@@ -280,12 +285,16 @@ class uring_engine final : public engine {
         break;
       case opcode::recv:
         io_uring_prep_recv(sqe, r.fd, r.buf, r.len, r.flags);
+        // Arm the poll without a first attempt that would find nothing
+        // (measured: ~5% less server CPU per echo round trip at 1000 connections).
+        if (r.expect_wait) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
         break;
       case opcode::send:
         io_uring_prep_send(sqe, r.fd, r.buf, r.len, r.flags | MSG_NOSIGNAL);
         break;
       case opcode::recvmsg:
         io_uring_prep_recvmsg(sqe, r.fd, r.msg, static_cast<unsigned>(r.flags));
+        if (r.expect_wait) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
         break;
       case opcode::sendmsg:
         io_uring_prep_sendmsg(sqe, r.fd, r.msg, static_cast<unsigned>(r.flags | MSG_NOSIGNAL));
