@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "io_test_support.hpp"
@@ -180,6 +181,35 @@ TEST_P(IoCancel, ManyWaitersOnOneSocketAllEndAtClose) {
     for (auto& t : ts) t.join();
     EXPECT_EQ(closed.load(), 20);
   }).join();
+}
+
+TEST_P(IoCancel, SocketOutlivesItsRuntime) {
+  auto [a, b] = io::socket::pair();
+  {
+    weft::runtime rt(opts(2));
+    weft::spawn_in(rt, [&] {
+      char buf[4];
+      a.write_all("ping", 4);
+      EXPECT_EQ(b.read_exact(buf, 4, 5s), 4u);  // registers b with an engine (epoll) or a ring
+      auto waiter = weft::spawn([&b] {
+        char c;
+        return b.read(&c, 1, 5ms);  // times out: leaves nothing in the kernel
+      });
+      EXPECT_THROW(waiter.join(), weft::error);
+    }).join();
+  }
+  // The runtime is gone; plain kernel threads go on using the sockets.
+  std::atomic<bool> parked{false};
+  std::thread reader([&] {
+    parked = true;
+    char c;
+    EXPECT_EQ(weft_error_of([&] { b.read(&c, 1); }), weft::errc::closed);
+  });
+  while (!parked) std::this_thread::yield();
+  std::this_thread::sleep_for(5ms);
+  b.close();
+  reader.join();
+  EXPECT_THROW(a.write_all("x", 1), std::system_error);  // EPIPE: the peer is closed
 }
 
 TEST(IoInvalid, BadDescriptorsAreRejected) {

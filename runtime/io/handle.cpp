@@ -31,15 +31,19 @@ bool enter(io_handle& h, scheduler* s) noexcept {
     return false;
   }
   ++h.in_flight;
-  if (s) h.sched = s;
+  if (s) {
+    ++h.in_engines;
+    h.sched = s;
+  }
   wq_unlock(h.gate);
   return true;
 }
 
 // Counts an operation out; the last one out hands over to a waiting closer.
 // Returns whether the handle is closing.
-bool leave(io_handle& h) noexcept {
+bool leave(io_handle& h, bool engine) noexcept {
   wq_lock(h.gate);
+  if (engine) --h.in_engines;
   bool closing = h.closing.load(std::memory_order_relaxed);
   waiter* w = (--h.in_flight == 0 && closing) ? wq_claim_first(h.gate) : nullptr;
   wq_unlock(h.gate);
@@ -169,7 +173,9 @@ void cancel_all(io_handle& h) {
   wake_all(h.rq);
   wake_all(h.wq);
   wq_lock(h.gate);
-  int n = h.in_flight;
+  // Only operations on an engine are in a kernel queue; while one is, its
+  // runtime (h.sched) cannot have been destroyed.
+  int n = h.in_engines;
   scheduler* s = h.sched;
   wq_unlock(h.gate);
   if (n > 0 && s) cancel_in_kernel(h, *s);
@@ -206,10 +212,10 @@ std::int64_t handle_op(io_handle& h, io_request& r, std::int64_t deadline) {
   try {
     res = green ? run_engine(&h, r, deadline, gen) : run_foreign(h, r, deadline, gen);
   } catch (...) {
-    leave(h);  // offloaded file I/O can throw (no pool thread could start)
+    leave(h, green);  // offloaded file I/O can throw (no pool thread could start)
     throw;
   }
-  bool closing = leave(h);
+  bool closing = leave(h, green);
   if (res == -ECANCELED || res == -ETIMEDOUT) {
     if (closing) return -EBADF;
     if (cancelled(h, gen)) return -ECANCELED;

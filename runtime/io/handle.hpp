@@ -42,9 +42,10 @@ struct io_handle {
   bool is_socket = false;  // writes go through send(MSG_NOSIGNAL)
   bool pollable = true;    // false: regular file (epoll engine offloads it)
 
-  // Gate: its lock guards in_flight, closing and sched; close() parks on it.
+  // Gate: its lock guards in_flight, in_engines, closing and sched; close() parks on it.
   wait_queue gate;
-  int in_flight = 0;
+  int in_flight = 0;   // operations inside the handle
+  int in_engines = 0;  // of those, the ones a green thread runs on an engine
   std::atomic<bool> closing{false};  // written under the gate lock
   scheduler* sched = nullptr;  // runtime whose engines may hold operations
   std::atomic<std::uint32_t> cancel_gen{0};
