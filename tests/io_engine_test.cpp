@@ -62,10 +62,36 @@ void fallback_child() {
 TEST(IoEngineSelection, FallsBackToEpollWhenIoUringIsRefused) {
   // Without io_uring (no liburing in this build, or a kernel that refuses it)
   // the fallback is what every other test already runs on.
-  if (!weft_io_test::uring_available()) GTEST_SKIP() << "io_uring is not available here";
+  // (Asked in the parent only: the re-executed child must meet io_uring for
+  // the first time under the filter, so that the probe itself is refused.)
+  bool child = !GTEST_FLAG_GET(internal_run_death_test).empty();
+  if (!child && !weft_io_test::uring_available()) GTEST_SKIP() << "io_uring is not available here";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(fallback_child(), ::testing::ExitedWithCode(0),
               "weft: I/O engine: epoll \\(io_uring_setup failed: Operation not permitted");
+}
+
+// io_uring worked when probed, and is refused afterwards (a sandbox set up
+// later): a new automatic runtime falls back to epoll, a forced one fails.
+void refused_after_probe_child() {
+  if (!weft_io_test::uring_available()) std::_Exit(8);  // probes, and caches the answer
+  refuse_io_uring();
+  if (engine_of({.workers = 2}) != "epoll") std::_Exit(9);
+  try {
+    weft::runtime bad({.workers = 1, .io = weft::io_engine::io_uring});
+    std::_Exit(10);
+  } catch (const weft::error& e) {
+    if (e.code() != weft::errc::resource_exhausted) std::_Exit(11);
+  }
+  std::exit(0);
+}
+
+TEST(IoEngineSelection, FallsBackWhenIoUringIsRefusedAfterTheProbe) {
+  bool child = !GTEST_FLAG_GET(internal_run_death_test).empty();
+  if (!child && !weft_io_test::uring_available()) GTEST_SKIP() << "io_uring is not available here";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(refused_after_probe_child(), ::testing::ExitedWithCode(0),
+              "weft: I/O engine: epoll \\(cannot set up an io_uring for worker 0: Operation not permitted");
 }
 
 TEST(IoEngineSelection, OptionsChooseTheEngine) {

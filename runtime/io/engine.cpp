@@ -50,30 +50,30 @@ const uring_probe& uring_status() {
 #endif
 }
 
-engine_kind want_uring(const char* who) {
+engine_choice want_uring(const char* who) {
   const uring_probe& p = uring_status();
   if (!p.ok)
     throw error(errc::invalid_argument, std::string(who) + " asks for io_uring, but " + p.reason);
   report_once(engine_kind::uring, p.features);
-  return engine_kind::uring;
+  return {engine_kind::uring, true};
 }
 
 }  // namespace
 
-engine_kind choose_engine(const options& opts) {
+engine_choice choose_engine(const options& opts) {
   switch (opts.io) {
     case io_engine::io_uring:
       return want_uring("options.io");
     case io_engine::epoll:
       report_once(engine_kind::epoll, "options.io = epoll");
-      return engine_kind::epoll;
+      return {engine_kind::epoll, true};
     case io_engine::automatic:
       break;
   }
   if (const char* env = std::getenv("WEFT_IO_ENGINE"); env && *env) {
     if (std::strcmp(env, "epoll") == 0) {
       report_once(engine_kind::epoll, "WEFT_IO_ENGINE=epoll");
-      return engine_kind::epoll;
+      return {engine_kind::epoll, true};
     }
     if (std::strcmp(env, "io_uring") == 0) return want_uring("WEFT_IO_ENGINE");
     throw error(errc::invalid_argument,
@@ -82,23 +82,30 @@ engine_kind choose_engine(const options& opts) {
   const uring_probe& p = uring_status();
   if (p.ok) {
     report_once(engine_kind::uring, p.features);
-    return engine_kind::uring;
+    return {engine_kind::uring, false};
   }
   report_once(engine_kind::epoll, p.reason);
-  return engine_kind::epoll;
+  return {engine_kind::epoll, false};
 }
 
 std::unique_ptr<engine> make_engine(worker& w) {
-  if (choose_engine(w.sched.opts) == engine_kind::epoll) return make_epoll_engine(w);
-  // The probe succeeded, so this fails only when the kernel runs out of
-  // memory or descriptors for one more ring. All workers of a runtime use
-  // the same engine (sockets rely on it), so that is an error, not epoll.
+  // Sockets rely on one kind per runtime: workers after the first follow it.
+  engine_choice c = w.index == 0 ? choose_engine(w.sched.opts)
+                                 : engine_choice{w.sched.workers.front()->io->kind(), true};
+  if (c.kind == engine_kind::epoll) return make_epoll_engine(w);
+  int err = ENOSYS;
 #if WEFT_HAVE_LIBURING
-  if (auto e = make_uring_engine(w)) return e;
+  if (auto e = make_uring_engine(w, err)) return e;
 #endif
-  throw error(errc::resource_exhausted,
-              std::string("cannot set up an io_uring for worker ") + std::to_string(w.index) + ": " +
-                  std::strerror(errno));
+  // The probe worked, yet no ring now: the kernel ran out of memory or
+  // descriptors, or the process was forbidden io_uring since (seccomp). An
+  // automatic choice falls back; a forced one, or a later worker, cannot.
+  std::string why = "cannot set up an io_uring for worker " + std::to_string(w.index) + ": " + std::strerror(err);
+  if (!c.forced) {
+    report_once(engine_kind::epoll, why);
+    return make_epoll_engine(w);
+  }
+  throw error(errc::resource_exhausted, why);
 }
 
 void engine::retire(io_handle& h) noexcept { delete &h; }

@@ -124,6 +124,8 @@ struct cancel_request {
   cancel_request* next = nullptr;  // link in the engine's remote list
 };
 
+enum class engine_kind { uring, epoll };
+
 // run() result: the ring has no room right now; yield and call again.
 inline constexpr std::int64_t ring_full = INT64_MIN;
 
@@ -136,6 +138,7 @@ class engine {
 
   // "io_uring" or "epoll".
   virtual const char* name() const noexcept = 0;
+  virtual engine_kind kind() const noexcept = 0;
   // On the owning worker thread before its loop (e.g. enables a ring that
   // was created disabled, so SINGLE_ISSUER names the worker as submitter).
   virtual void start() = 0;
@@ -170,15 +173,21 @@ class engine {
   worker& owner;
 };
 
-// Which engine the runtime built from `opts` uses, decided once per process
-// for the automatic choice. Prints the choice to stderr the first time.
-enum class engine_kind { uring, epoll };
-engine_kind choose_engine(const options& opts);
+// Which engine the runtime built from `opts` uses (the automatic choice is
+// probed once per process); prints the choice to stderr the first time.
+// `forced`: asked for by options::io or WEFT_IO_ENGINE, not chosen.
+struct engine_choice {
+  engine_kind kind;
+  bool forced;
+};
+engine_choice choose_engine(const options& opts);
 
-// Makes the engine for worker w; throws weft::error(resource_exhausted) when
-// not even an epoll instance can be had.
+// Makes the engine for worker w: worker 0 chooses, the others follow it, so
+// a runtime has one kind. Throws weft::error(resource_exhausted) when the
+// engine cannot be set up (an automatic io_uring choice falls back to epoll).
 std::unique_ptr<engine> make_engine(worker& w);
-std::unique_ptr<engine> make_uring_engine(worker& w);  // null if io_uring is refused
+// Null (and err = errno) if no ring can be set up.
+std::unique_ptr<engine> make_uring_engine(worker& w, int& err);
 std::unique_ptr<engine> make_epoll_engine(worker& w);
 
 // The engine of the calling green thread's worker; null on a foreign thread.

@@ -79,6 +79,7 @@ class epoll_engine final : public engine {
   }
 
   const char* name() const noexcept override { return "epoll"; }
+  engine_kind kind() const noexcept override { return engine_kind::epoll; }
   void start() override {}
 
   bool poll() noexcept override {

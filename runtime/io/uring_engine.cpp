@@ -67,21 +67,17 @@ class uring_engine final : public engine {
  public:
   uring_engine(worker& w, unsigned flags) : engine(w), flags_(flags) {}
 
-  bool init() {
+  // 0, or the errno of what failed.
+  int init() {
     io_uring_params p{};
     // Created disabled: SINGLE_ISSUER names the thread that enables the
     // ring as its submitter, and that is the worker, in start().
     p.flags = flags_ | IORING_SETUP_CQSIZE | (single_issuer() ? IORING_SETUP_R_DISABLED : 0);
     p.cq_entries = cq_entries;
-    if (int r = io_uring_queue_init_params(sq_entries, &ring_, &p); r < 0) {
-      errno = -r;
-      return false;
-    }
+    if (int r = io_uring_queue_init_params(sq_entries, &ring_, &p); r < 0) return -r;
+    ring_ok_ = true;
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd_ < 0) {
-      io_uring_queue_exit(&ring_);
-      return false;
-    }
+    if (wake_fd_ < 0) return errno;
 #ifdef WEFT_ASAN
     // Fresh kernel mappings, but at addresses that may have held a green
     // thread's stack, whose shadow ASan kept: without this it reports CQE
@@ -90,15 +86,16 @@ class uring_engine final : public engine {
     __asan_unpoison_memory_region(ring_.cq.ring_ptr, ring_.cq.ring_sz);
     __asan_unpoison_memory_region(ring_.sq.sqes, ring_.sq.ring_entries * sizeof(io_uring_sqe));
 #endif
-    return true;
+    return 0;
   }
 
   ~uring_engine() override {
-    io_uring_queue_exit(&ring_);
-    ::close(wake_fd_);
+    if (ring_ok_) io_uring_queue_exit(&ring_);
+    if (wake_fd_ >= 0) ::close(wake_fd_);
   }
 
   const char* name() const noexcept override { return "io_uring"; }
+  engine_kind kind() const noexcept override { return engine_kind::uring; }
 
   void start() override {
     if (single_issuer()) ::syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0);
@@ -321,6 +318,7 @@ class uring_engine final : public engine {
   }
 
   io_uring ring_{};
+  bool ring_ok_ = false;
   const unsigned flags_;
   int wake_fd_ = -1;
   std::uint64_t wake_buf_ = 0;
@@ -334,11 +332,14 @@ class uring_engine final : public engine {
 
 }  // namespace
 
-std::unique_ptr<engine> make_uring_engine(worker& w) {
+std::unique_ptr<engine> make_uring_engine(worker& w, int& err) {
   const uring_probe& p = probe_uring();
-  if (!p.ok) return nullptr;
+  if (!p.ok) {
+    err = ENOSYS;
+    return nullptr;
+  }
   auto e = std::make_unique<uring_engine>(w, p.setup_flags);
-  if (!e->init()) return nullptr;
+  if ((err = e->init()) != 0) return nullptr;
   return e;
 }
 
