@@ -16,7 +16,9 @@
 //   BM_Echo_WeftEpoll  the same server on its epoll engine
 //   BM_Echo_Pthread    thread-per-connection server (bench/echo/echo_pthread.cpp)
 //   BM_Echo_Epoll      hand-written single-threaded epoll server (bench/echo/echo_epoll.cpp)
-// Each run: 300 ms warm-up, 2 s measured (WEFT_ECHO_SECONDS overrides).
+// Each run: 300 ms warm-up, 2 s measured (WEFT_ECHO_SECONDS overrides). On a
+// shared machine compare servers with --benchmark_repetitions=5
+// --benchmark_enable_random_interleaving=true (docs/io.md).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
