@@ -6,9 +6,9 @@
 // (park releases the lock only after the switch), and the pool thread that
 // ran the job claims and completes the waiter under the same lock -- so a
 // job that finishes at once can never wake a caller that has not parked
-// yet. It is park.hpp's protocol with the job as the wait queue. A second
-// handshake (`released`) keeps the caller from returning -- and its runtime
-// from being destroyed -- while the pool thread is still inside complete().
+// yet. It is park.hpp's protocol with the job as the wait queue. (complete()
+// from a pool thread is a foreign enqueue: the runtime's shutdown waits for
+// it to finish, see scheduler::enqueue.)
 //
 // Limits, and what happens at them:
 //   - every thread busy, fewer than max_threads: start one more;
@@ -28,7 +28,6 @@
 #include "park.hpp"
 #include "weft/error.hpp"
 #include "weft/io/blocking.hpp"
-#include "weft/this_thread.hpp"
 #include "worker.hpp"
 
 namespace weft::detail {
@@ -147,8 +146,7 @@ class offload_pool {
       wq_lock(job->q);
       waiter* w = wq_claim_first(job->q);
       wq_unlock(job->q);
-      if (w) complete(*w);
-      job->released.store(true, std::memory_order_release);  // job may be gone after this
+      if (w) complete(*w);  // job is gone after this
       lk.lock();
       --busy_;
     }
@@ -197,10 +195,6 @@ void offload(blocking_job& job) {
   }
   wq_push(job.q, w);
   park(job.q, w, -1, wait_reason::blocking_call);
-  // complete() makes us ready from a foreign thread that still walks the
-  // scheduler's queues afterwards: keep this thread (and so the runtime)
-  // alive until the pool thread has left them. Rarely more than one check.
-  while (!job.released.load(std::memory_order_acquire)) this_thread::yield();
 }
 
 bool offload_inline() noexcept { return current_tcb() == nullptr; }

@@ -3,7 +3,6 @@
 // threads, while the calling green thread parks and its worker runs others.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -22,7 +21,6 @@ struct blocking_job {
   void (*run)(blocking_job*) noexcept = nullptr;
   wait_queue q;  // the caller parks here; the pool thread completes it
   blocking_job* next = nullptr;
-  std::atomic<bool> released{false};  // the pool thread is done with the job and the runtime
 };
 
 // Runs job.run on an offload thread and parks the caller until it returned.
