@@ -55,6 +55,27 @@ struct fd_guard {
   int release() { return std::exchange(fd, -1); }
 };
 
+// readv/writev: a socket goes through recvmsg/sendmsg, anything else
+// (a pipe adopted as a stream) through readv/writev.
+std::size_t vector_io(io_handle& h, const char* what, const iovec* iov, int iovcnt, deadline d, opcode msg_op,
+                      opcode vec_op) {
+  if (iovcnt < 0 || iovcnt > IOV_MAX)
+    throw error(errc::invalid_argument, std::string("weft::io::socket::") + what + ": iovcnt must be 0..IOV_MAX");
+  io_request r;
+  msghdr m{};
+  if (h.is_socket) {
+    m.msg_iov = const_cast<iovec*>(iov);
+    m.msg_iovlen = static_cast<std::size_t>(iovcnt);
+    r.op = msg_op;
+    r.msg = &m;
+  } else {
+    r.op = vec_op;
+    r.iov = iov;
+    r.iovcnt = iovcnt;
+  }
+  return check(what, h.fd, detail::io::handle_op(h, r, d.steady_ns()));
+}
+
 }  // namespace
 
 socket::~socket() {
@@ -201,42 +222,12 @@ void socket::write_all(const void* buf, std::size_t n, deadline d) {
 }
 
 std::size_t socket::readv(const iovec* iov, int iovcnt, deadline d) {
-  io_handle& h = handle("readv");
-  if (iovcnt < 0 || iovcnt > IOV_MAX) throw error(errc::invalid_argument, "weft::io::socket::readv: iovcnt must be 0..IOV_MAX");
-  if (h.is_socket) {
-    msghdr m{};
-    m.msg_iov = const_cast<iovec*>(iov);
-    m.msg_iovlen = static_cast<std::size_t>(iovcnt);
-    io_request r;
-    r.op = opcode::recvmsg;
-    r.msg = &m;
-    return check("readv", h.fd, detail::io::handle_op(h, r, d.steady_ns()));
-  }
-  io_request r;
-  r.op = opcode::readv;
-  r.iov = iov;
-  r.iovcnt = iovcnt;
-  return check("readv", h.fd, detail::io::handle_op(h, r, d.steady_ns()));
+  return vector_io(handle("readv"), "readv", iov, iovcnt, d, opcode::recvmsg, opcode::readv);
 }
 
 std::size_t socket::writev(const iovec* iov, int iovcnt, deadline d) {
-  io_handle& h = handle("writev");
-  if (iovcnt < 0 || iovcnt > IOV_MAX) throw error(errc::invalid_argument, "weft::io::socket::writev: iovcnt must be 0..IOV_MAX");
-  if (h.is_socket) {
-    // sendmsg rather than writev: only it takes MSG_NOSIGNAL.
-    msghdr m{};
-    m.msg_iov = const_cast<iovec*>(iov);
-    m.msg_iovlen = static_cast<std::size_t>(iovcnt);
-    io_request r;
-    r.op = opcode::sendmsg;
-    r.msg = &m;
-    return check("writev", h.fd, detail::io::handle_op(h, r, d.steady_ns()));
-  }
-  io_request r;
-  r.op = opcode::writev;
-  r.iov = iov;
-  r.iovcnt = iovcnt;
-  return check("writev", h.fd, detail::io::handle_op(h, r, d.steady_ns()));
+  // sendmsg rather than writev on sockets: only it takes MSG_NOSIGNAL.
+  return vector_io(handle("writev"), "writev", iov, iovcnt, d, opcode::sendmsg, opcode::writev);
 }
 
 std::size_t socket::recv(void* buf, std::size_t n, int flags, deadline d) {
