@@ -4,6 +4,7 @@
 #include <string>
 
 #include "clock.hpp"
+#include "intrusive_list.hpp"
 #include "futex.hpp"
 #include "scheduler.hpp"
 #include "tcb.hpp"
@@ -75,23 +76,9 @@ waiter make_waiter() noexcept {
   return waiter{.owner = current_tcb()};
 }
 
-void wq_push(wait_queue& q, waiter& w) noexcept {
-  w.next = nullptr;
-  w.prev = q.tail;
-  if (q.tail) q.tail->next = &w;
-  else q.head = &w;
-  q.tail = &w;
-  w.linked = true;
-}
+void wq_push(wait_queue& q, waiter& w) noexcept { ilist_push_back(q, w); }
 
-void wq_unlink(wait_queue& q, waiter& w) noexcept {
-  if (w.prev) w.prev->next = w.next;
-  else q.head = w.next;
-  if (w.next) w.next->prev = w.prev;
-  else q.tail = w.prev;
-  w.next = w.prev = nullptr;
-  w.linked = false;
-}
+void wq_unlink(wait_queue& q, waiter& w) noexcept { ilist_unlink(q, w); }
 
 waiter* wq_claim_first(wait_queue& q) noexcept {
   while (waiter* w = q.head) {

@@ -47,6 +47,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "intrusive_list.hpp"
 #include "msg/chan_ops.hpp"
 #include "park.hpp"
 #include "weft/error.hpp"
@@ -79,23 +80,8 @@ long long msg_deadline_in(long long timeout_ns, const char* what) { return deadl
 
 namespace {
 
-void list_push(chan_list& l, chan_node& n) noexcept {
-  n.next = nullptr;
-  n.prev = l.tail;
-  if (l.tail) l.tail->next = &n;
-  else l.head = &n;
-  l.tail = &n;
-  n.linked = true;
-}
-
-void list_unlink(chan_list& l, chan_node& n) noexcept {
-  if (n.prev) n.prev->next = n.next;
-  else l.head = n.next;
-  if (n.next) n.next->prev = n.prev;
-  else l.tail = n.prev;
-  n.next = n.prev = nullptr;
-  n.linked = false;
-}
+void list_push(chan_list& l, chan_node& n) noexcept { ilist_push_back(l, n); }
+void list_unlink(chan_list& l, chan_node& n) noexcept { ilist_unlink(l, n); }
 
 // Step 1 of waking: unlink n and claim its waiter for this operation.
 bool claim(chan_list& l, chan_node& n) noexcept {
