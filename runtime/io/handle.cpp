@@ -145,26 +145,11 @@ void cancel_in_kernel(io_handle& h, scheduler& s) {
 
 // Wakes every waiter of q after bumping its readiness sequence number.
 bool bump_and_wake(wait_queue& q, std::atomic<std::uint32_t>& seq) noexcept {
-  bool woke = false;
-  bool bumped = false;
-  for (;;) {
-    waiter* batch[64];
-    std::size_t n = 0;
-    wq_lock(q);
-    if (!bumped) {
-      seq.fetch_add(1, std::memory_order_release);
-      bumped = true;
-    }
-    while (n < 64) {
-      waiter* w = wq_claim_first(q);
-      if (!w) break;
-      batch[n++] = w;
-    }
-    wq_unlock(q);
-    for (std::size_t i = 0; i < n; ++i) complete(*batch[i]);
-    woke |= n > 0;
-    if (n < 64) return woke;
-  }
+  // The bump and the claims share one lock hold, so a waiter that checked the
+  // sequence under the lock is either woken here or saw the new value.
+  wq_lock(q);
+  seq.fetch_add(1, std::memory_order_release);
+  return wake_all_and_unlock(q) > 0;
 }
 
 // Cancels h's current operations: generation first, then waiters, then the kernel.
