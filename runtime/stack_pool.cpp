@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sanitizer.hpp"
+
 namespace weft::detail {
 namespace {
 
@@ -45,12 +47,26 @@ stack_pool::stack_pool(std::size_t default_size, std::size_t max_guarded)
   if (max_guarded != 0) guard_budget_ = std::min(guard_budget_, max_guarded);
 }
 
+void stack_pool::unmap(void* p, std::size_t n) noexcept {
+#ifdef WEFT_ASAN
+  // ASan keeps the shadow of stack frames that never returned (a thread's
+  // frames when it ended); a later mapping at the same address (another
+  // stack, an io_uring ring) would inherit that poison. Clear it with the memory.
+  __asan_unpoison_memory_region(p, n);
+#endif
+  munmap(p, n);
+}
+
+void stack_pool::unmap_stack(const stack& s) noexcept {
+  unmap(s.lo - (s.guarded ? page_ : 0), s.size + (s.guarded ? page_ : 0));
+}
+
 stack_pool::~stack_pool() {
   for (auto& s : free_default_)
-    if (!s.from_slab) munmap(s.lo - (s.guarded ? page_ : 0), s.size + (s.guarded ? page_ : 0));
+    if (!s.from_slab) unmap_stack(s);
   for (auto& s : free_other_)
-    if (!s.from_slab) munmap(s.lo - (s.guarded ? page_ : 0), s.size + (s.guarded ? page_ : 0));
-  for (auto& [p, n] : slabs_) munmap(p, n);
+    if (!s.from_slab) unmap_stack(s);
+  for (auto& [p, n] : slabs_) unmap(p, n);
 }
 
 std::size_t stack_pool::guarded_in_use() const noexcept {
@@ -65,7 +81,7 @@ stack stack_pool::map_guarded(std::size_t size) noexcept {
   void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (p == MAP_FAILED) return {};
   if (mprotect(p, page_, PROT_NONE) != 0) {
-    munmap(p, total);
+    unmap(p, total);
     return {};
   }
   ++guarded_mapped_;
@@ -129,7 +145,7 @@ void stack_pool::give(stack s) noexcept {
     return;
   }
   if (s.guarded) --guarded_mapped_;
-  munmap(s.lo - (s.guarded ? page_ : 0), s.size + (s.guarded ? page_ : 0));
+  unmap_stack(s);
 }
 
 std::size_t stack_pool::take_batch(stack* out, std::size_t n) noexcept {

@@ -63,6 +63,8 @@ class stack_pool {
  private:
   stack map_guarded(std::size_t size) noexcept;
   bool refill_from_slab() noexcept;  // needs mu_
+  static void unmap(void* p, std::size_t n) noexcept;  // munmap, clearing ASan's shadow first
+  void unmap_stack(const stack& s) noexcept;
 
   std::size_t page_;
   std::size_t default_size_;

@@ -78,14 +78,6 @@ class uring_engine final : public engine {
     ring_ok_ = true;
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) return errno;
-#ifdef WEFT_ASAN
-    // Fresh kernel mappings, but at addresses that may have held a green
-    // thread's stack, whose shadow ASan kept: without this it reports CQE
-    // reads as stack-buffer-underflows.
-    __asan_unpoison_memory_region(ring_.sq.ring_ptr, ring_.sq.ring_sz);
-    __asan_unpoison_memory_region(ring_.cq.ring_ptr, ring_.cq.ring_sz);
-    __asan_unpoison_memory_region(ring_.sq.sqes, ring_.sq.ring_entries * sizeof(io_uring_sqe));
-#endif
     return 0;
   }
 
