@@ -69,11 +69,6 @@ stack_pool::~stack_pool() {
   for (auto& [p, n] : slabs_) unmap(p, n);
 }
 
-std::size_t stack_pool::guarded_in_use() const noexcept {
-  std::lock_guard lk(mu_);
-  return guarded_mapped_;
-}
-
 stack stack_pool::map_guarded(std::size_t size) noexcept {
   std::size_t total = size + page_;
   // MAP_NORESERVE: a 64 KiB stack of which a thread touches one page must not

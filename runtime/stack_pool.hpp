@@ -30,7 +30,6 @@ struct stack {
   std::uint32_t size = 0;    // usable bytes (stacks are at most 1 GiB)
   bool guarded = false;      // has a PROT_NONE page below lo
   bool from_slab = false;    // carved from a slab: never unmapped on its own
-  char* hi() const noexcept { return lo + size; }
   explicit operator bool() const noexcept { return lo != nullptr; }
 };
 
@@ -54,8 +53,6 @@ class stack_pool {
   void give_batch(const stack* in, std::size_t n) noexcept;
 
   std::size_t default_size() const noexcept { return default_size_; }
-  std::size_t guarded_budget() const noexcept { return guard_budget_; }
-  std::size_t guarded_in_use() const noexcept;
 
   // True if the canary zone of an unguarded stack is intact.
   static bool canary_intact(const stack& s) noexcept;
@@ -69,7 +66,7 @@ class stack_pool {
   std::size_t page_;
   std::size_t default_size_;
   std::size_t guard_budget_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::size_t guarded_mapped_ = 0;
   bool warned_ = false;
   std::vector<stack> free_default_;   // LIFO: the most recently used stack is the warmest
