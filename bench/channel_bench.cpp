@@ -38,23 +38,11 @@
 
 namespace {
 
+using weft_bench::timed;
+
 constexpr int green_rounds = 100'000;
 constexpr int kernel_rounds = 10'000;  // a kernel round trip is ~100x dearer
 constexpr int throughput_messages = 400'000;
-
-// Wall and CPU time of the measured work, summed over iterations.
-struct timed {
-  std::int64_t wall = 0;
-  double cpu = 0;
-  template <class F>
-  void run(F&& f) {
-    std::int64_t t0 = weft_bench::wall_ns();
-    double c0 = weft_bench::process_cpu_seconds();
-    f();
-    cpu += weft_bench::process_cpu_seconds() - c0;
-    wall += weft_bench::wall_ns() - t0;
-  }
-};
 
 void report(benchmark::State& state, const timed& t, std::int64_t per_iteration, const char* what) {
   std::int64_t n = state.iterations() * per_iteration;

@@ -62,6 +62,20 @@ inline std::int64_t wall_ns() {
       .count();
 }
 
+// Wall and CPU time of the measured work, summed over iterations.
+struct timed {
+  std::int64_t wall = 0;
+  double cpu = 0;
+  template <class F>
+  void run(F&& f) {
+    std::int64_t t0 = wall_ns();
+    double c0 = process_cpu_seconds();
+    f();
+    cpu += process_cpu_seconds() - c0;
+    wall += wall_ns() - t0;
+  }
+};
+
 // Hands freed heap back to the kernel, so that an RSS baseline taken next
 // does not hide new allocations inside memory an earlier benchmark freed.
 inline void trim_heap() { malloc_trim(0); }

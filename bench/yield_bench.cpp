@@ -25,22 +25,10 @@
 
 namespace {
 
+using weft_bench::timed;
+
 constexpr int green_yields = 100'000;  // per thread and iteration
 constexpr int kernel_turns = 10'000;   // a kernel hand-over is ~100x dearer
-
-// Wall and CPU time of the measured work, summed over iterations.
-struct timed {
-  std::int64_t wall = 0;
-  double cpu = 0;
-  template <class F>
-  void run(F&& f) {
-    std::int64_t t0 = weft_bench::wall_ns();
-    double c0 = weft_bench::process_cpu_seconds();
-    f();
-    cpu += weft_bench::process_cpu_seconds() - c0;
-    wall += weft_bench::wall_ns() - t0;
-  }
-};
 
 void report(benchmark::State& state, const timed& t, std::int64_t per_iteration) {
   std::int64_t switches = state.iterations() * per_iteration;
