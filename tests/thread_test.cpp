@@ -190,7 +190,9 @@ TEST_P(ThreadTest, LargeStackAttribute) {
         return sum;
       },
       a);
-  t.join();
+  // Had the attribute been ignored, the 300 KiB would have hit the guard
+  // page of a 64 KiB stack and aborted; the value proves the frame ran.
+  EXPECT_EQ(t.join(), 0);
 }
 
 TEST_P(ThreadTest, RunReturnsMainsExitCode) {
