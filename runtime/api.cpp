@@ -145,11 +145,7 @@ std::vector<thread_info> snapshot() { return caller_scheduler("snapshot").snapsh
 
 namespace this_thread {
 
-void yield() noexcept {
-  worker* w = current_worker();
-  if (w && w->current) w->yield_current();
-  else std::this_thread::yield();
-}
+// yield() is defined in worker.cpp, next to the switch path it inlines.
 
 void detail::sleep_until_ns(long long deadline) {
   worker* w = current_worker();

@@ -45,9 +45,8 @@ std::int64_t wall_now_ns() {
       .count();
 }
 
-void thread_entry(void* arg) {
-  worker* w = current_worker();
-  w->after_switch();
+void thread_entry(void* arg, void* resumer) {
+  static_cast<worker*>(resumer)->after_switch();
   tcb* t = static_cast<tcb*>(arg);
   t->task()->run();
   t->sched().finish(t);

@@ -53,8 +53,14 @@
 #include "policy_fifo.hpp"
 #include "scheduler.hpp"
 #include "tcb.hpp"
+#include "weft/this_thread.hpp"
 
 namespace weft::detail {
+
+__attribute__((always_inline)) inline bool worker::push_yielded(tcb* t) noexcept {
+  return fifo_ && fifo_->push(t, enqueue_kind::yielded);
+}
+
 namespace {
 
 thread_local worker* tl_worker = nullptr;
@@ -78,11 +84,15 @@ constexpr std::uint32_t global_first_rounds = 4;
 // (measured: a cross-worker wake took the whole 50 us without the yield).
 constexpr std::int64_t spin_ns = 50000;
 
-void post_requeue(worker& w, tcb* prev, void*) {
+// A yielding thread goes back to the run queue once it is saved. after_switch
+// recognizes this action and inlines it: it is half of every yield.
+__attribute__((always_inline)) inline void requeue(worker& w, tcb* prev) {
   if (prev->suspend_req.load(std::memory_order_acquire) && take_out_suspended(prev)) return;
   prev->state.store(st(thread_state::ready), std::memory_order_release);
-  w.push_local(prev, enqueue_kind::yielded);
+  if (!w.push_yielded(prev)) w.push_local(prev, enqueue_kind::yielded);
 }
+
+void post_requeue(worker& w, tcb* prev, void*) { requeue(w, prev); }
 
 void post_exit(worker& w, tcb* prev, void*) { w.sched.retire(w, prev); }
 
@@ -137,9 +147,8 @@ void worker::main() {
 #endif
   slice_start_.store(coarse_ns(), std::memory_order_relaxed);
   while (tcb* t = find_runnable()) {
-    switch_to(nullptr, t, false);
     // The scheduler context never migrates: it is this kernel thread's own stack.
-    after_switch();
+    switch_to(nullptr, t, false)->after_switch();
   }
   if (spinning) {
     spinning = false;
@@ -149,20 +158,22 @@ void worker::main() {
   tl_worker = nullptr;
 }
 
-void worker::after_switch() noexcept {
+__attribute__((always_inline)) inline void worker::run_post() noexcept {
   san_after_switch(current ? current->san : sched_san_);
-  if (post_.fn) {
-    post_action p = post_;
-    post_.fn = nullptr;
-    p.fn(*this, p.prev, p.arg);
-  }
+  post_action p = post_;
+  if (!p.fn) return;
+  post_.fn = nullptr;
+  if (p.fn == &post_requeue) requeue(*this, p.prev);
+  else p.fn(*this, p.prev, p.arg);
 }
+
+void worker::after_switch() noexcept { run_post(); }
 
 inline void worker::check_canary(tcb* t) noexcept {
   if (!t->stk_guarded() && t->stk_lo && !stack_pool::canary_intact(t->stk())) report_stack_overflow(t);
 }
 
-void worker::switch_to(tcb* from, tcb* next, bool from_dying) noexcept {
+__attribute__((always_inline)) inline worker* worker::switch_to(tcb* from, tcb* next, bool from_dying) noexcept {
   std::int64_t now = coarse_ns();
   if (from) {
     from->cpu_ns.store(from->cpu_ns.load(std::memory_order_relaxed) + (now - slice_start_.load(std::memory_order_relaxed)),
@@ -175,8 +186,9 @@ void worker::switch_to(tcb* from, tcb* next, bool from_dying) noexcept {
   context& from_ctx = from ? from->ctx : sched_ctx_;
   context& to_ctx = next ? next->ctx : sched_ctx_;
   san_before_switch(from ? from->san : sched_san_, next ? next->san : sched_san_, from_dying);
-  context_switch(from_ctx, to_ctx);
-  // `this` may be stale from here on: the caller re-reads current_worker().
+  // `this` is stale once this returns: the caller continues on the worker
+  // that resumed it, which the switch hands back.
+  return static_cast<worker*>(context_switch(from_ctx, to_ctx, this));
 }
 
 void worker::switch_out(post_action post, bool allow_timers) {
@@ -184,11 +196,10 @@ void worker::switch_out(post_action post, bool allow_timers) {
   tcb* next = pick_local(allow_timers);
   post.prev = cur;
   post_ = post;
-  switch_to(cur, next, false);
-  current_worker()->after_switch();
+  switch_to(cur, next, false)->run_post();
 }
 
-void worker::yield_current() {
+__attribute__((always_inline)) inline void worker::yield_inline() {
   tcb* cur = current;
   if (cur->suspend_req.load(std::memory_order_relaxed)) {
     // suspend() of the running thread takes effect now, even with nothing else to run.
@@ -198,9 +209,23 @@ void worker::yield_current() {
   tcb* next = pick_local(true);
   if (!next) return;  // alone on this worker: keep running
   post_ = {&post_requeue, cur, nullptr};
-  switch_to(cur, next, false);
-  current_worker()->after_switch();
+  switch_to(cur, next, false)->run_post();
 }
+
+void worker::yield_current() { yield_inline(); }
+
+}  // namespace weft::detail
+
+// this_thread::yield lives here rather than in api.cpp so that the whole
+// yield path (pick, switch, requeue) compiles into this one function.
+void weft::this_thread::yield() noexcept {
+  // Read once, before the switch; nothing after it uses it.
+  weft::detail::worker* w = weft::detail::tl_worker;
+  if (w && w->current) w->yield_inline();
+  else std::this_thread::yield();
+}
+
+namespace weft::detail {
 
 void worker::exit_current() {
   tcb* cur = current;
@@ -253,14 +278,25 @@ void worker::run_timers() noexcept {
   for (tcb* t : fired_) sched.make_ready(t);
 }
 
-bool worker::prepare(tcb* t) noexcept {
+__attribute__((always_inline)) inline bool worker::prepare(tcb* t) noexcept {
+  if (__builtin_expect(state_of(t->state.load(std::memory_order_relaxed)) != thread_state::ready ||
+                           t->suspend_req.load(std::memory_order_acquire) || !t->stk_lo,
+                       0))
+    return prepare_slow(t);
+  // Nobody else writes the state of a thread we dequeued. A pinned thread
+  // reaches here only on its home worker (or before its first run).
+  t->state.store(st(thread_state::running), std::memory_order_relaxed);
+  t->home.store(this, std::memory_order_relaxed);
+  return true;
+}
+
+__attribute__((noinline)) bool worker::prepare_slow(tcb* t) noexcept {
   if (state_of(t->state.load(std::memory_order_relaxed)) != thread_state::ready) {
     std::fprintf(stderr, "weft: internal error: thread %llu dequeued in state %s\n",
                  static_cast<unsigned long long>(t->id), to_string(state_of(t->state.load())));
     std::abort();
   }
   if (t->suspend_req.load(std::memory_order_acquire) && take_out_suspended(t)) return false;
-  // Nobody else writes the state of a thread we dequeued.
   t->state.store(st(thread_state::running), std::memory_order_relaxed);
   if (!t->pinned || !t->home.load(std::memory_order_relaxed)) t->home.store(this, std::memory_order_relaxed);
   if (!t->stk_lo) {
@@ -288,9 +324,23 @@ tcb* worker::pop_inbox() noexcept {
   return t;
 }
 
-tcb* worker::pick_local(bool allow_timers) noexcept {
+// The common case inline: no chores due, no pinned arrivals, the local ring
+// has a thread that can run as it is. Everything else is pick_slow's.
+__attribute__((always_inline)) inline tcb* worker::pick_local(bool allow_timers) noexcept {
+  if (__builtin_expect(--chores_ == 0 || inbox_nonempty_.load(std::memory_order_relaxed), 0))
+    return pick_slow(allow_timers, nullptr);
+  tcb* t = fifo_ ? fifo_->pop() : rq->pop();
+  if (__builtin_expect(t != nullptr && !t->pinned, 1)) {
+    if (prepare(t)) return t;
+    t = nullptr;  // prepare disposed of it (suspended, or no stack)
+  }
+  return pick_slow(allow_timers, t);
+}
+
+// `first`: a pinned thread the fast path dequeued, or null.
+__attribute__((noinline)) tcb* worker::pick_slow(bool allow_timers, tcb* first) noexcept {
   bool global_first = false;
-  if (--chores_ == 0) {
+  if (chores_ == 0) {
     chores_ = chore_period;
     if (allow_timers) {
       run_timers();
@@ -298,16 +348,15 @@ tcb* worker::pick_local(bool allow_timers) noexcept {
     }
     global_first = ++chore_rounds_ % global_first_rounds == 0;
   }
-  for (;;) {
-    tcb* t = nullptr;
-    if (inbox_nonempty_.load(std::memory_order_relaxed)) t = pop_inbox();
+  for (tcb* t = first; ; t = nullptr) {
+    if (!t && inbox_nonempty_.load(std::memory_order_relaxed)) t = pop_inbox();
     if (!t && global_first) t = sched.global_pop_into(*this);
     if (!t) t = fifo_ ? fifo_->pop() : rq->pop();
     if (!t) t = sched.global_pop_into(*this);
     if (!t) return nullptr;
     if (t->pinned) {
       worker* home = t->home.load(std::memory_order_relaxed);
-      if (home != this) {
+      if (home && home != this) {
         home->push_inbox(t);
         continue;
       }

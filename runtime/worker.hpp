@@ -49,12 +49,16 @@ class worker {
   void switch_out(post_action post, bool allow_timers);
   // Gives the CPU to another ready thread, if any.
   void yield_current();
+  void yield_inline();  // the same, for worker.cpp's this_thread::yield
   // Ends the current thread; never returns.
   [[noreturn]] void exit_current();
 
   // ---- called by anyone ----
   // Queues a ready thread on this worker (the caller is this worker).
   void push_local(tcb* t, enqueue_kind kind) noexcept;
+  // The FIFO ring's push, inline in worker.cpp; false when the caller must
+  // use push_local (another policy, or the ring is full).
+  bool push_yielded(tcb* t) noexcept;
   // Queues a pinned thread from any thread and wakes the worker.
   void push_inbox(tcb* t) noexcept;
   // Wakes the worker if it sleeps.
@@ -78,13 +82,19 @@ class worker {
  private:
   friend class scheduler;
   void main();
+  void run_post() noexcept;  // after_switch, inlined into the switch paths
+
   tcb* find_runnable();           // scheduler loop: blocks while idle; null on shutdown
   tcb* pick_local(bool allow_timers) noexcept;  // fast path: local, inbox, global; never blocks
+  tcb* pick_slow(bool allow_timers, tcb* first) noexcept;
   tcb* steal_work() noexcept;
   tcb* pop_inbox() noexcept;
   bool prepare(tcb* t) noexcept;  // claims t (ready -> running) and gives it a stack
+  bool prepare_slow(tcb* t) noexcept;
   void run_timers() noexcept;
-  void switch_to(tcb* from, tcb* next, bool from_dying) noexcept;
+  // Switches from `from` (null: the scheduler context) to `next`; returns,
+  // once `from` runs again, the worker that resumed it.
+  worker* switch_to(tcb* from, tcb* next, bool from_dying) noexcept;
   void sleep_until(std::int64_t deadline_ns) noexcept;
   void check_canary(tcb* t) noexcept;
 

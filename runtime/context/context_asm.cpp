@@ -5,12 +5,11 @@
 #include <cstdint>
 #include <cstring>
 
-extern "C" void weft_ctx_switch(void** save_sp, void* load_sp) noexcept;
 extern "C" void weft_ctx_trampoline() noexcept;
 
 namespace weft::detail {
 
-void context_make(context& ctx, void* stack_hi, std::size_t, void (*entry)(void*), void* arg) noexcept {
+void context_make(context& ctx, void* stack_hi, std::size_t, context_entry entry, void* arg) noexcept {
   auto top = reinterpret_cast<std::uintptr_t>(stack_hi) & ~std::uintptr_t{15};
 #if defined(__x86_64__)
   // After `ret` pops the trampoline address, rsp must be 16-byte aligned so
@@ -45,8 +44,6 @@ void context_make(context& ctx, void* stack_hi, std::size_t, void (*entry)(void*
 #error "weft: no hand-written context switch for this architecture; configure with -DWEFT_CONTEXT_BACKEND=boost"
 #endif
 }
-
-void context_switch(context& from, context& to) noexcept { weft_ctx_switch(&from.sp, to.sp); }
 
 const char* context_backend_name() noexcept {
 #if defined(__x86_64__)

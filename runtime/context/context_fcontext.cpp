@@ -12,27 +12,30 @@ namespace {
 struct switch_args {
   context* from;
   context* to;
+  void* pass;
 };
 
 void fcontext_entry(bc::transfer_t t) {
   auto* args = static_cast<switch_args*>(t.data);
   args->from->sp = t.fctx;
   context* self = args->to;
-  self->entry(self->arg);
+  self->entry(self->arg, args->pass);
   __builtin_trap();  // entries never return
 }
 }  // namespace
 
-void context_make(context& ctx, void* stack_hi, std::size_t size, void (*entry)(void*), void* arg) noexcept {
+void context_make(context& ctx, void* stack_hi, std::size_t size, context_entry entry, void* arg) noexcept {
   ctx.entry = entry;
   ctx.arg = arg;
   ctx.sp = bc::make_fcontext(stack_hi, size, &fcontext_entry);
 }
 
-void context_switch(context& from, context& to) noexcept {
-  switch_args args{&from, &to};
+void* context_switch(context& from, context& to, void* pass) noexcept {
+  switch_args args{&from, &to, pass};
   bc::transfer_t t = bc::jump_fcontext(static_cast<bc::fcontext_t>(to.sp), &args);
-  static_cast<switch_args*>(t.data)->from->sp = t.fctx;
+  auto* resumer = static_cast<switch_args*>(t.data);
+  resumer->from->sp = t.fctx;
+  return resumer->pass;
 }
 
 const char* context_backend_name() noexcept { return "boost-fcontext"; }

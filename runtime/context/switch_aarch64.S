@@ -1,6 +1,8 @@
 /* weft context switch for AArch64 (AAPCS64).
  *
- * void weft_ctx_switch(void** save_sp, void* load_sp)
+ * void* weft_ctx_switch(void** save_sp, void* load_sp, void* pass)
+ *
+ * Returns `pass` to the resumed context in x0.
  *
  * Saves the callee-saved set only: x19-x28, fp (x29), lr (x30), the low
  * halves d8-d15 and FPCR. Frame layout from the saved sp (176 bytes, keeps
@@ -43,17 +45,21 @@ weft_ctx_switch:
     ldr x9, [sp, #160]
     msr fpcr, x9
     add sp, sp, #176
-    /* `br`, not `ret`: ret would consult the return-stack predictor, which
-     * expects our caller, not the other context's (see switch_x86_64.S). */
-    br x30
+    mov x0, x2
+    /* `ret`, not `br x30`: the scheduler switches from the same call sites
+     * in every thread, so the return-stack predictor guesses right and stays
+     * balanced for the resumed thread's later returns (see switch_x86_64.S). */
+    ret
     .size weft_ctx_switch,.-weft_ctx_switch
 
-/* First code a new context runs: x19 holds the argument, x20 the entry. */
+/* First code a new context runs: x19 holds the argument, x20 the entry,
+ * x0 the value the first switch passed (entry's second argument). */
     .globl weft_ctx_trampoline
     .type weft_ctx_trampoline,%function
     .p2align 4
 weft_ctx_trampoline:
     mov x29, #0
+    mov x1, x0
     mov x0, x19
     blr x20
     brk #0
