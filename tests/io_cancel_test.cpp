@@ -23,17 +23,7 @@ namespace {
 class IoCancel : public IoEngine {};
 WEFT_IO_ENGINES(IoCancel);
 
-// Runs call and returns the weft::errc it threw (or a failure).
-template <class F>
-weft::errc weft_error_of(F call) {
-  try {
-    call();
-  } catch (const weft::error& e) {
-    return static_cast<weft::errc>(e.code().value());
-  }
-  ADD_FAILURE() << "did not throw weft::error";
-  return weft::errc{};
-}
+using weft_io_test::weft_error_of;
 
 TEST_P(IoCancel, AcceptTimesOut) {
   weft::runtime rt(opts(2));

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -48,6 +52,53 @@ inline std::string engine_name(const ::testing::TestParamInfo<weft::io_engine>& 
 #define WEFT_IO_ENGINES(suite)                                                                                   \
   INSTANTIATE_TEST_SUITE_P(Engines, suite, ::testing::Values(weft::io_engine::io_uring, weft::io_engine::epoll), \
                            ::weft_io_test::engine_name)
+
+// A path in the test temp directory unique to this process and test
+// ("Case/io_uring" -> "Case_io_uring"), plus a tag.
+inline std::string temp_path(const std::string& tag = "") {
+  std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::replace(name.begin(), name.end(), '/', '_');
+  return ::testing::TempDir() + "weft_io_" + std::to_string(::getpid()) + "_" + name + tag;
+}
+
+// A FIFO in the temp directory, removed when this goes out of scope.
+struct temp_fifo {
+  std::string path = temp_path(".fifo");
+  temp_fifo() {
+    ::unlink(path.c_str());
+    if (::mkfifo(path.c_str(), 0600) != 0) ADD_FAILURE() << "mkfifo " << path;
+  }
+  ~temp_fifo() { ::unlink(path.c_str()); }
+  temp_fifo(const temp_fifo&) = delete;
+  temp_fifo& operator=(const temp_fifo&) = delete;
+};
+
+// Runs call and returns the weft::errc it threw (or a failure).
+template <class F>
+weft::errc weft_error_of(F call) {
+  try {
+    call();
+  } catch (const weft::error& e) {
+    return static_cast<weft::errc>(e.code().value());
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw something else: " << e.what();
+    return weft::errc{};
+  }
+  ADD_FAILURE() << "did not throw weft::error";
+  return weft::errc{};
+}
+
+// Runs call and returns the std::errc of the std::system_error it threw.
+template <class F>
+std::error_code errno_error_of(F call) {
+  try {
+    call();
+  } catch (const std::system_error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "did not throw std::system_error";
+  return {};
+}
 
 // A loopback echo server on an ephemeral port: one green thread per
 // connection. stop() closes the listener and every connection.

@@ -15,7 +15,10 @@
 #include <string>
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "io/handle.hpp"
@@ -172,6 +175,35 @@ std::int64_t perform(const io_request& r) noexcept {
     }
   }
   return -EINVAL;
+}
+
+std::int64_t perform_nowait(const io_request& r) noexcept {
+  // EAGAIN: it would block; EOPNOTSUPP: the file system cannot tell;
+  // ENOSYS: a kernel without openat2.
+  auto ret = [](long v) -> std::int64_t {
+    if (v >= 0) return v;
+    return errno == EAGAIN || errno == EOPNOTSUPP || errno == ENOSYS ? -ETIMEDOUT : -errno;
+  };
+  iovec one{r.buf, r.len};
+  switch (r.op) {
+    case opcode::read:
+      return ret(::preadv2(r.fd, &one, 1, r.offset, RWF_NOWAIT));
+    case opcode::write:
+      return ret(::pwritev2(r.fd, &one, 1, r.offset, RWF_NOWAIT));
+    case opcode::readv:
+      return ret(::preadv2(r.fd, r.iov, r.iovcnt, r.offset, RWF_NOWAIT));
+    case opcode::writev:
+      return ret(::pwritev2(r.fd, r.iov, r.iovcnt, r.offset, RWF_NOWAIT));
+    case opcode::openat: {
+      open_how how{};
+      how.flags = static_cast<std::uint64_t>(r.flags);
+      how.mode = (r.flags & (O_CREAT | O_TMPFILE)) ? r.mode : 0;
+      how.resolve = RESOLVE_CACHED;
+      return ret(::syscall(SYS_openat2, r.fd, r.path, &how, sizeof how));
+    }
+    default:
+      return -ETIMEDOUT;
+  }
 }
 
 }  // namespace weft::detail::io

@@ -107,6 +107,12 @@ bool waits_readable(opcode op) noexcept;
 // the offload pool and foreign threads.
 std::int64_t perform(const io_request& r) noexcept;
 
+// The one attempt of a regular-file call whose deadline has already passed
+// (epoll engine, foreign threads): what the kernel can do without blocking
+// -- reads and writes with RWF_NOWAIT (page cache), open with
+// RESOLVE_CACHED -- and -ETIMEDOUT for what would block (fsync always).
+std::int64_t perform_nowait(const io_request& r) noexcept;
+
 // A batch of cancel requests a thread posts to several engines and waits for
 // as a whole (handle.cpp). Engines count `remaining` down under q's lock and
 // the one that reaches zero completes the waiter.

@@ -22,7 +22,11 @@
 // start of its next poll()/wait() -- after any batch that could name it.
 //
 // Regular files cannot be watched by epoll; their operations run on the
-// offload pool (weft::blocking).
+// offload pool, withdrawably (offload.hpp): a deadline or cancel() ends the
+// wait while no pool thread has started the call; once one has, the call
+// waits for its result. A deadline already past when the call begins tries
+// once without blocking instead (perform_nowait: RWF_NOWAIT, RESOLVE_CACHED),
+// as io_uring's first, inline attempt does.
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -37,6 +41,7 @@
 #include "clock.hpp"
 #include "io/engine.hpp"
 #include "io/handle.hpp"
+#include "io/offload.hpp"
 #include "spinlock.hpp"
 #include "weft/error.hpp"
 #include "weft/io/blocking.hpp"
@@ -117,7 +122,7 @@ class epoll_engine final : public engine {
   bool has_completions() const noexcept override { return false; }
 
   std::int64_t run(io_request& r, io_handle* h, std::int64_t deadline) override {
-    if (!h || !h->pollable) return offload(r);
+    if (!h || !h->pollable) return offload(r, h, deadline);
     bool readable = waits_readable(r.op);
     wait_queue& q = readable ? h->rq : h->wq;
     std::atomic<std::uint32_t>& seq = readable ? h->rseq : h->wseq;
@@ -235,9 +240,23 @@ class epoll_engine final : public engine {
     return woke;
   }
 
-  // Regular-file I/O: a pool thread does the (possibly blocking) syscall.
-  static std::int64_t offload(const io_request& r) {
-    return weft::blocking([&r]() noexcept { return perform(r); });
+  // Regular-file I/O (and open): a pool thread does the possibly blocking
+  // syscall; the caller may give up while it waits for a thread.
+  static std::int64_t offload(const io_request& r, io_handle* h, std::int64_t deadline) {
+    if (deadline >= 0 && now_ns() >= deadline) return perform_nowait(r);
+    struct job : blocking_job {
+      const io_request* req = nullptr;
+      std::int64_t res = 0;
+    } j;
+    j.req = &r;
+    j.run = [](blocking_job* b) noexcept {
+      auto* self = static_cast<job*>(b);
+      self->res = perform(*self->req);
+    };
+    wait_queue own;  // no handle (open): only the deadline ends the wait
+    offload_stop stop{h ? &h->cancel_gen : nullptr, r.gen};
+    if (int e = offload_until(j, h ? h->oq : own, deadline, stop); e != 0) return e;
+    return j.res;
   }
 
   int epfd_ = -1;

@@ -8,10 +8,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.hpp"
+#include "io/offload.hpp"
 #include "scheduler.hpp"
 #include "weft/this_thread.hpp"
 #include "worker.hpp"
@@ -19,9 +21,41 @@
 namespace weft::detail::io {
 namespace {
 
-// A foreign kernel thread waits in poll(2) in slices this long, so that
-// cancel()/close() from another thread reach it within one slice.
-constexpr int foreign_slice_ms = 50;
+// Only when a foreign thread cannot get an eventfd (EMFILE) does it wait in
+// ppoll slices this long, so cancel()/close() still reach it within one.
+constexpr std::int64_t foreign_slice_ns = 50'000'000;
+
+// The calling kernel thread's wake-up eventfd, made at its first foreign
+// wait and closed when the thread exits; -1 if none can be made.
+int thread_wake_fd() noexcept {
+  struct owned_fd {
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    ~owned_fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  thread_local owned_fd t;
+  if (t.fd < 0) t.fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // retry: EMFILE may have passed
+  return t.fd;
+}
+
+// Links (or unlinks) a foreign waiter under the gate lock, which is the lock
+// cancel_all() holds while it writes the wake-up eventfds.
+void link_foreign(io_handle& h, foreign_waiter& f) noexcept {
+  wq_lock(h.gate);
+  f.prev = nullptr;
+  f.next = h.foreign;
+  if (h.foreign) h.foreign->prev = &f;
+  h.foreign = &f;
+  wq_unlock(h.gate);
+}
+
+void unlink_foreign(io_handle& h, foreign_waiter& f) noexcept {
+  wq_lock(h.gate);
+  (f.prev ? f.prev->next : h.foreign) = f.next;
+  if (f.next) f.next->prev = f.prev;
+  wq_unlock(h.gate);
+}
 
 // Counts an operation in; false once the handle is closing.
 bool enter(io_handle& h, scheduler* s) noexcept {
@@ -55,21 +89,49 @@ bool cancelled(const io_handle& h, std::uint32_t gen) noexcept {
   return h.cancel_gen.load(std::memory_order_acquire) != gen;
 }
 
-// Waits in poll(2) until fd is ready; 0, -ETIMEDOUT or -ECANCELED.
+// Waits in ppoll(2) until fd is ready, or the thread's eventfd says the
+// handle was cancelled; 0, -ETIMEDOUT or -ECANCELED.
 std::int64_t wait_foreign(io_handle& h, short events, std::int64_t deadline, std::uint32_t gen) {
+  foreign_waiter me;
+  me.wake_fd = thread_wake_fd();
+  // Linked before the generation check: a cancel either is seen by the
+  // check or finds the link and writes the eventfd.
+  if (me.wake_fd >= 0) link_foreign(h, me);
+  std::int64_t res;
   for (;;) {
-    if (cancelled(h, gen)) return -ECANCELED;
-    int slice = foreign_slice_ms;
-    if (deadline >= 0) {
-      std::int64_t rel = deadline - now_ns();
-      if (rel <= 0) return -ETIMEDOUT;
-      slice = static_cast<int>(std::min<std::int64_t>(slice, (rel + 999'999) / 1'000'000));
+    if (cancelled(h, gen)) {
+      res = -ECANCELED;
+      break;
     }
-    pollfd p{h.fd, events, 0};
-    int n = ::poll(&p, 1, slice);
-    if (n > 0) return 0;
-    if (n < 0 && errno != EINTR) return -errno;
+    std::int64_t rel = me.wake_fd >= 0 ? -1 : foreign_slice_ns;
+    if (deadline >= 0) {
+      std::int64_t left = deadline - now_ns();
+      if (left <= 0) {
+        res = -ETIMEDOUT;
+        break;
+      }
+      rel = rel < 0 ? left : std::min(rel, left);
+    }
+    timespec ts{static_cast<time_t>(rel / 1'000'000'000), static_cast<long>(rel % 1'000'000'000)};
+    pollfd p[2] = {{h.fd, events, 0}, {me.wake_fd, POLLIN, 0}};
+    int n = ::ppoll(p, me.wake_fd >= 0 ? 2 : 1, rel >= 0 ? &ts : nullptr, nullptr);
+    if (n < 0 && errno != EINTR) {
+      res = -errno;
+      break;
+    }
+    if (n > 0 && p[1].revents) {
+      // Ours alone: drain it (a write meant for an earlier wait is drained
+      // here too, as one spurious turn of the loop).
+      std::uint64_t v;
+      [[maybe_unused]] ssize_t r = ::read(me.wake_fd, &v, sizeof v);
+    }
+    if (n > 0 && p[0].revents) {
+      res = 0;
+      break;
+    }
   }
+  if (me.wake_fd >= 0) unlink_foreign(h, me);
+  return res;
 }
 
 // The outcome of a connect that said EINPROGRESS, once the socket is writable.
@@ -81,6 +143,9 @@ std::int64_t connect_result(int fd) noexcept {
 }
 
 std::int64_t run_foreign(io_handle& h, io_request& r, std::int64_t deadline, std::uint32_t gen) {
+  // A regular file cannot be waited for: the call is the plain (blocking)
+  // syscall, or, with its deadline already past, the non-blocking attempt.
+  if (!h.pollable && deadline >= 0 && now_ns() >= deadline) return perform_nowait(r);
   for (;;) {
     std::int64_t res = perform(r);
     if (r.op == opcode::connect && res == -EINPROGRESS) {
@@ -157,7 +222,16 @@ void cancel_all(io_handle& h) {
   h.cancel_gen.fetch_add(1, std::memory_order_seq_cst);
   wake_all(h.rq);
   wake_all(h.wq);
+  if (!h.pollable) {
+    wake_all(h.oq);
+    offload_wake_held_back();
+  }
   wq_lock(h.gate);
+  // Written under the lock their owners unlink under: none can have gone.
+  for (foreign_waiter* f = h.foreign; f; f = f->next) {
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(f->wake_fd, &one, sizeof one);
+  }
   // Only operations on an engine are in a kernel queue; while one is, its
   // runtime (h.sched) cannot have been destroyed.
   int n = h.in_engines;
@@ -201,7 +275,9 @@ std::int64_t handle_op(io_handle& h, io_request& r, std::int64_t deadline) {
     throw;
   }
   bool closing = leave(h, green);
-  if (res == -ECANCELED || res == -ETIMEDOUT) {
+  // -EINTR: io_uring interrupted a call its worker thread had started (a
+  // FIFO's open, a pipe read) to cancel it.
+  if (res == -ECANCELED || res == -ETIMEDOUT || res == -EINTR) {
     if (closing) return -EBADF;
     if (cancelled(h, gen)) return -ECANCELED;
     if (deadline >= 0 && now_ns() >= deadline) return -ETIMEDOUT;
@@ -209,8 +285,13 @@ std::int64_t handle_op(io_handle& h, io_request& r, std::int64_t deadline) {
   return res;
 }
 
-std::int64_t unhandled_op(io_request& r) {
-  return current_engine() ? run_engine(nullptr, r, -1, 0) : perform(r);
+std::int64_t unhandled_op(io_request& r, std::int64_t deadline) {
+  if (current_engine()) {
+    std::int64_t res = run_engine(nullptr, r, deadline, 0);
+    bool late = deadline >= 0 && now_ns() >= deadline;
+    return late && (res == -ECANCELED || res == -EINTR) ? -ETIMEDOUT : res;
+  }
+  return deadline >= 0 && now_ns() >= deadline ? perform_nowait(r) : perform(r);
 }
 
 void handle_cancel(io_handle& h) { cancel_all(h); }

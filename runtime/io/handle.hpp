@@ -19,6 +19,14 @@
 // before that worker could process the cancel request (a worker runs
 // requests only between green threads), so the cancel finds it.
 //
+// Foreign kernel threads wait in ppoll(2) on the fd plus an eventfd of their
+// own (one per thread, made at its first wait), linked into `foreign` while
+// they wait; cancellation writes each linked eventfd after step 1, so they
+// notice at once.
+//
+// Regular files on the epoll engine wait on the offload pool, parked on
+// `oq` (offload.hpp); cancellation wakes that queue too.
+//
 // close(), in steps: mark `closing` (new operations fail with EBADF), cancel
 // as above, wait on the gate until in_flight is zero, remove the fd from
 // epoll, close(2) it. Since in_flight is only changed under the gate lock
@@ -37,17 +45,25 @@
 
 namespace weft::detail::io {
 
+// A foreign kernel thread inside wait_foreign() (handle.cpp), on its stack.
+struct foreign_waiter {
+  int wake_fd = -1;  // written by cancellation
+  foreign_waiter* prev = nullptr;
+  foreign_waiter* next = nullptr;
+};
+
 struct io_handle {
   int fd = -1;  // never changes, even after close (then `closing` is set)
   bool is_socket = false;  // writes go through send(MSG_NOSIGNAL)
   bool pollable = true;    // false: regular file (epoll engine offloads it)
 
-  // Gate: its lock guards in_flight, in_engines, closing and sched; close() parks on it.
+  // Gate: its lock guards in_flight, in_engines, closing, sched and foreign; close() parks on it.
   wait_queue gate;
   int in_flight = 0;   // operations inside the handle
   int in_engines = 0;  // of those, the ones a green thread runs on an engine
   std::atomic<bool> closing{false};  // written under the gate lock
   scheduler* sched = nullptr;  // runtime whose engines may hold operations
+  foreign_waiter* foreign = nullptr;  // foreign threads waiting in ppoll
   std::atomic<std::uint32_t> cancel_gen{0};
   // The last recv left data queued (a hint: the next one need not wait first).
   std::atomic<bool> more_queued{false};
@@ -55,6 +71,7 @@ struct io_handle {
   // Readiness (epoll engine and foreign waits): seq counters under rq/wq locks.
   wait_queue rq, wq;
   std::atomic<std::uint32_t> rseq{0}, wseq{0};
+  wait_queue oq;  // regular-file calls waiting on the offload pool (epoll engine)
   std::atomic<engine*> epoll_home{nullptr};  // epoll engine it was registered with
   bool watched = false;                      // in that engine's epoll set (its lock)
   io_handle* reg_prev = nullptr;             // link in the home engine's list
@@ -69,8 +86,9 @@ void handle_destroy(io_handle* h) noexcept;
 // Runs r (r.fd is filled in) for the caller; result or -errno (-EBADF when
 // closed, -ETIMEDOUT, -ECANCELED).
 std::int64_t handle_op(io_handle& h, io_request& r, std::int64_t deadline_ns);
-// Runs r with no handle (openat): on the caller's engine or as a plain syscall.
-std::int64_t unhandled_op(io_request& r);
+// Runs r with no handle (openat): on the caller's engine or as a plain
+// syscall; result or -errno (-ETIMEDOUT when deadline_ns passed first).
+std::int64_t unhandled_op(io_request& r, std::int64_t deadline_ns = -1);
 
 // Cancels every operation waiting on h right now (they fail with ECANCELED);
 // waits until the kernel has let go of them.

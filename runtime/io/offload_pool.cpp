@@ -17,6 +17,15 @@
 //     admission queue, until a thread takes a job (back-pressure, no error);
 //   - no thread at all and none can be started (pthread_create fails):
 //     weft::error(resource_exhausted) to the caller.
+//
+// Withdrawable jobs (offload.hpp, file I/O with a deadline or a cancel) park
+// on a queue of their own choosing (`home`, the file handle's, so cancel()
+// can wake them) with their job as the waiter's key, and may take the job
+// back while it is still queued (`started` is false under the pool lock).
+// The thread that ran such a job sets `finished` and claims the caller's
+// waiter in one hold of home's lock; the caller returns only after seeing
+// `finished` under that lock, so the thread's unlock is its last touch of
+// the job and of the queue.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -25,6 +34,8 @@
 #include <system_error>
 #include <thread>
 
+#include "clock.hpp"
+#include "io/offload.hpp"
 #include "park.hpp"
 #include "weft/error.hpp"
 #include "weft/io/blocking.hpp"
@@ -47,16 +58,50 @@ class offload_pool {
     exited_.wait(lk, [&] { return threads_ == 0; });
   }
 
-  // Parks the caller while the queue is full (back-pressure).
-  void wait_for_room() {
-    if (has_room()) return;
-    {
-      std::lock_guard lk(mu_);
-      ++held_back_;
+  // Parks the caller while the queue is full (back-pressure); 0, or
+  // -ETIMEDOUT / -ECANCELED when the deadline or the stop came first.
+  int wait_for_room(std::int64_t deadline = -1, offload_stop stop = {}) {
+    if (has_room()) return 0;
+    held_back_.fetch_add(1, std::memory_order_relaxed);
+    int res = 0;
+    for (;;) {
+      waiter w = make_waiter();
+      wq_lock(admission_);
+      if (has_room()) {
+        wq_unlock(admission_);
+        break;
+      }
+      // Checked under the lock that offload_wake_held_back() takes after the stop.
+      if (stop.stopped()) res = -ECANCELED;
+      else if (deadline >= 0 && now_ns() >= deadline) res = -ETIMEDOUT;
+      if (res != 0) {
+        wq_unlock(admission_);
+        break;
+      }
+      wq_push(admission_, w);
+      park(admission_, w, deadline, wait_reason::blocking_call);
     }
-    wait_for_condition(admission_, [&] { return has_room(); }, -1, wait_reason::blocking_call);
-    std::lock_guard lk(mu_);
-    --held_back_;
+    held_back_.fetch_sub(1, std::memory_order_relaxed);
+    return res;
+  }
+
+  // Takes job back unless a thread has started it; true if it was withdrawn.
+  bool withdraw(blocking_job& job) {
+    std::unique_lock lk(mu_);
+    if (job.started) return false;
+    blocking_job* prev = nullptr;
+    for (blocking_job* j = head_; j != &job; j = j->next) prev = j;
+    (prev ? prev->next : head_) = job.next;
+    if (tail_ == &job) tail_ = prev;
+    queued_.fetch_sub(1, std::memory_order_release);
+    bool held = held_back_.load(std::memory_order_relaxed) > 0;
+    lk.unlock();
+    if (held) wake_all(admission_);  // a slot came free
+    return true;
+  }
+
+  void wake_held_back() noexcept {
+    if (held_back_.load(std::memory_order_relaxed) > 0) wake_all(admission_);
   }
 
   // Queues job unless the queue filled up again meanwhile (then false).
@@ -83,7 +128,7 @@ class offload_pool {
 
   blocking_stats stats() {
     std::lock_guard lk(mu_);
-    return {threads_, busy_, queued_.load(std::memory_order_relaxed), held_back_};
+    return {threads_, busy_, queued_.load(std::memory_order_relaxed), held_back_.load(std::memory_order_relaxed)};
   }
 
  private:
@@ -93,6 +138,7 @@ class offload_pool {
 
   void enqueue_locked(blocking_job& job, std::unique_lock<std::mutex>& lk) {
     job.next = nullptr;
+    job.started = false;
     if (tail_) tail_->next = &job;
     else head_ = &job;
     tail_ = &job;
@@ -137,21 +183,43 @@ class offload_pool {
       head_ = job->next;
       if (!head_) tail_ = nullptr;
       queued_.fetch_sub(1, std::memory_order_release);
+      job->started = true;
       ++busy_;
-      bool held = held_back_ > 0;
+      bool held = held_back_.load(std::memory_order_relaxed) > 0;
       lk.unlock();
       if (held) wake_all(admission_);
       job->run(job);
-      // The caller parked with job->q locked: claiming waits until it is parked.
-      wq_lock(job->q);
-      waiter* w = wq_claim_first(job->q);
-      wq_unlock(job->q);
-      if (w) complete(*w);  // job is gone after this
+      if (job->home) {
+        finish_withdrawable(*job);
+      } else {
+        // The caller parked with job->q locked: claiming waits until it is parked.
+        wq_lock(job->q);
+        waiter* w = wq_claim_first(job->q);
+        wq_unlock(job->q);
+        if (w) complete(*w);  // job is gone after this
+      }
       lk.lock();
       --busy_;
     }
     --threads_;
     if (threads_ == 0) exited_.notify_all();
+  }
+
+  // Publishes `finished` and claims the caller (the waiter keyed by job, if
+  // parked) in one lock hold; the unlock is the last touch of job and home.
+  static void finish_withdrawable(blocking_job& job) noexcept {
+    wait_queue& home = *job.home;
+    wq_lock(home);
+    job.finished = true;
+    waiter* claimed = nullptr;
+    for (waiter* w = home.head; w; w = w->next) {
+      if (w->data != &job) continue;
+      wq_unlink(home, *w);
+      if (try_claim(*w)) claimed = w;
+      break;  // the caller parks with one waiter at a time
+    }
+    wq_unlock(home);
+    if (claimed) complete(*claimed);
   }
 
   std::mutex mu_;
@@ -161,7 +229,7 @@ class offload_pool {
   blocking_job* tail_ = nullptr;
   std::atomic<std::size_t> queued_{0};  // written under mu_, read by has_room()
   std::atomic<std::size_t> max_queued_{blocking_limits{}.max_queued};
-  std::size_t held_back_ = 0;
+  std::atomic<std::size_t> held_back_{0};  // read without the lock by wake_held_back()
   unsigned threads_ = 0;
   unsigned idle_ = 0;
   unsigned busy_ = 0;
@@ -198,6 +266,36 @@ void offload(blocking_job& job) {
 }
 
 bool offload_inline() noexcept { return current_tcb() == nullptr; }
+
+int offload_until(blocking_job& job, wait_queue& home, std::int64_t deadline, offload_stop stop) {
+  offload_pool& p = pool();
+  job.home = &home;
+  job.finished = false;
+  for (;;) {
+    if (int e = p.wait_for_room(deadline, stop); e != 0) return e;
+    if (p.try_submit(job)) break;
+  }
+  bool waiting_for_thread = true;  // false once giving up failed: the job runs
+  for (;;) {
+    waiter w = make_waiter();
+    w.data = &job;
+    wq_lock(home);
+    if (job.finished) {
+      wq_unlock(home);
+      return 0;
+    }
+    if (waiting_for_thread && (stop.stopped() || (deadline >= 0 && now_ns() >= deadline))) {
+      wq_unlock(home);
+      if (p.withdraw(job)) return stop.stopped() ? -ECANCELED : -ETIMEDOUT;
+      waiting_for_thread = false;
+      continue;
+    }
+    wq_push(home, w);
+    park(home, w, waiting_for_thread ? deadline : -1, wait_reason::blocking_call);
+  }
+}
+
+void offload_wake_held_back() noexcept { pool().wake_held_back(); }
 
 }  // namespace weft::detail
 

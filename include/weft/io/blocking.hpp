@@ -21,6 +21,11 @@ struct blocking_job {
   void (*run)(blocking_job*) noexcept = nullptr;
   wait_queue q;  // the caller parks here; the pool thread completes it
   blocking_job* next = nullptr;
+  // Withdrawable jobs (runtime/io/offload.hpp) park on *home instead of q,
+  // a queue a canceller can wake; null for weft::blocking().
+  wait_queue* home = nullptr;
+  bool started = false;   // a pool thread took it (under the pool's lock)
+  bool finished = false;  // run() returned (under home's lock)
 };
 
 // Runs job.run on an offload thread and parks the caller until it returned.

@@ -5,9 +5,28 @@
 //
 // Errors follow socket.hpp: std::system_error with the errno value for what
 // the kernel reports, weft::error(closed) after close(), weft::error
-// (invalid_argument) for bad arguments. Regular-file calls take no deadline:
-// they wait for the disk, not for a peer, and the kernel cannot abandon a
-// buffered read half-way.
+// (timed_out) when the deadline passed, ECANCELED after cancel(),
+// weft::error(invalid_argument) for bad arguments (a negative timeout).
+//
+// Deadlines and cancel()/close() end a wait the kernel can give up, and
+// never leave the caller's buffer with the kernel after a call returns:
+//   - FIFOs, pipes, ttys (pollable: file::open of a FIFO, adopt of a pipe)
+//     wait like sockets on both engines: a timeout or cancel ends them at once;
+//   - regular files on io_uring: the operation carries a linked timeout and
+//     cancel() cancels it in the kernel; the kernel gives up what it has not
+//     started or what sleeps interruptibly in its worker thread,
+//     but a read or write already being done against the disk finishes, and
+//     the call then returns its result, late;
+//   - regular files on epoll: the call waits on the offload pool; a deadline
+//     or cancel() withdraws it while it is queued for a thread (the pool is
+//     busy), but once a pool thread runs the syscall the call waits for it
+//     and returns its result (a thread cannot be made to abandon a syscall);
+//   - a deadline already past when the call begins tries once without
+//     blocking -- reads and writes the page cache can serve (RWF_NOWAIT on
+//     epoll, io_uring's inline attempt), open of a cached path -- and throws
+//     timed_out for the rest (fsync on epoll always);
+//   - on a plain kernel thread a regular-file call is the blocking syscall
+//     itself: only an already-past deadline is honoured (as above).
 #pragma once
 
 #include <cstddef>
@@ -16,6 +35,8 @@
 #include <utility>
 
 #include <fcntl.h>
+
+#include "deadline.hpp"
 
 namespace weft::detail::io {
 struct io_handle;
@@ -35,29 +56,40 @@ class file {
   file& operator=(const file&) = delete;
 
   // Opens path with open(2) flags (O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC,
-  // ...; O_CLOEXEC is always added) and the mode for a created file.
-  // Throws std::system_error (ENOENT, EACCES, EMFILE, ...).
-  static file open(const std::string& path, int flags = O_RDONLY, unsigned mode = 0644);
+  // ...; O_CLOEXEC is always added) and the mode for a created file; d bounds
+  // waits such as a FIFO's for its other end. Throws std::system_error
+  // (ENOENT, EACCES, EMFILE, ...), weft::error(timed_out).
+  static file open(const std::string& path, int flags = O_RDONLY, unsigned mode = 0644, deadline d = {});
+  // open() with a deadline and the default mode; throws as open().
+  static file open(const std::string& path, int flags, deadline d) { return open(path, flags, 0644, d); }
   // Takes ownership of an open descriptor; throws weft::error(invalid_argument) if it is not one.
   static file adopt(int fd);
 
+  // The waiting calls below throw std::system_error (errno; ECANCELED after
+  // cancel()), weft::error(timed_out / closed / invalid_argument).
   // Reads up to n bytes at the current position; 0 at end of file.
-  std::size_t read(void* buf, std::size_t n);
+  std::size_t read(void* buf, std::size_t n, deadline d = {});
   // Writes up to n bytes at the current position.
-  std::size_t write(const void* buf, std::size_t n);
+  std::size_t write(const void* buf, std::size_t n, deadline d = {});
   // Reads up to n bytes at offset (the position does not move); 0 at end of file.
-  std::size_t read_at(void* buf, std::size_t n, std::uint64_t offset);
+  std::size_t read_at(void* buf, std::size_t n, std::uint64_t offset, deadline d = {});
   // Writes up to n bytes at offset.
-  std::size_t write_at(const void* buf, std::size_t n, std::uint64_t offset);
-  // Writes all n bytes at offset (looping over short writes).
-  void write_all_at(const void* buf, std::size_t n, std::uint64_t offset);
+  std::size_t write_at(const void* buf, std::size_t n, std::uint64_t offset, deadline d = {});
+  // Writes all n bytes at offset (looping over short writes), all by d.
+  void write_all_at(const void* buf, std::size_t n, std::uint64_t offset, deadline d = {});
   // Flushes data and metadata to the device (fsync(2)).
-  void fsync();
+  void fsync(deadline d = {});
   // Flushes data, and metadata only as far as needed to read it (fdatasync(2)).
-  void fdatasync();
+  void fdatasync(deadline d = {});
+  // Makes every call now waiting on this file (in any thread) fail with
+  // ECANCELED, as far as the list above lets it; later calls wait normally.
+  // Throws nothing.
+  void cancel();
   // Size in bytes (fstat); throws std::system_error.
   std::uint64_t size() const;
-  // Closes the descriptor; later calls throw weft::error(closed). Idempotent.
+  // Ends waiting calls of other threads (weft::error(closed)) as cancel()
+  // does, waits until they left, closes the descriptor; later calls throw
+  // weft::error(closed). Idempotent; throws nothing.
   void close();
   bool is_open() const noexcept;
   // The descriptor, or -1 when closed or empty.
@@ -66,7 +98,8 @@ class file {
  private:
   explicit file(detail::io::io_handle* h) noexcept : h_(h) {}
   detail::io::io_handle& handle(const char* what) const;
-  std::size_t rw(const char* what, bool write, void* buf, std::size_t n, std::int64_t offset);
+  std::size_t rw(const char* what, bool write, void* buf, std::size_t n, std::int64_t offset, deadline d);
+  void sync(const char* what, bool data_only, deadline d);
   detail::io::io_handle* h_ = nullptr;
 };
 
