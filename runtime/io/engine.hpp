@@ -17,7 +17,8 @@
 //                     EAGAIN parks on the fd's read or write wait queue,
 //                     which the epoll instance (edge triggered, registered at
 //                     the first EAGAIN) wakes. Regular files, which epoll
-//                     cannot watch, go to the offload pool.
+//                     cannot watch, go to the offload pool
+//                     (withdrawable while queued, offload.hpp).
 // Which one a runtime uses is decided once per process (engine.cpp):
 // options::io, then WEFT_IO_ENGINE, then io_uring if the kernel allows it.
 //
