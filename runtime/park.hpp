@@ -58,8 +58,28 @@ struct waiter {
 // Makes a waiter for the calling context (green thread or foreign thread).
 waiter make_waiter() noexcept;
 
-inline void wq_lock(wait_queue& q) noexcept { spin_lock(q.lock); }
-inline void wq_unlock(wait_queue& q) noexcept { spin_unlock(q.lock); }
+// A queue's lock is bit 0 of its word; a primitive may keep its own state in
+// the other bits (weft::mutex does), so both calls preserve them. While bit 0
+// is set only the holder changes the word: a primitive's lock-free paths
+// compare-and-swap from values with bit 0 clear.
+inline void wq_lock(wait_queue& q) noexcept {
+  for (unsigned spins = 0;; ++spins) {
+    std::uint64_t w = q.lock.load(std::memory_order_relaxed);
+    if (!(w & wait_queue::lock_bit) &&
+        q.lock.compare_exchange_weak(w, w | wait_queue::lock_bit, std::memory_order_acquire, std::memory_order_relaxed))
+      return;
+    // Holders never sleep while holding it; yield the core only when a
+    // holder was descheduled by the kernel.
+    if (spins < 128) cpu_relax();
+    else {
+      sched_yield();
+      spins = 0;
+    }
+  }
+}
+inline void wq_unlock(wait_queue& q) noexcept {
+  q.lock.store(q.lock.load(std::memory_order_relaxed) & ~wait_queue::lock_bit, std::memory_order_release);
+}
 
 // Queue operations; the caller holds the lock.
 void wq_push(wait_queue& q, waiter& w) noexcept;

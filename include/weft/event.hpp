@@ -19,7 +19,9 @@ class event {
   void set() noexcept;
   // Clears it, so later waits block again.
   void reset() noexcept { set_.store(false, std::memory_order_release); }
-  bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
+  // True if set. Once it returns true the setter is done with the event, so
+  // the caller may destroy it (the same promise a returning wait() makes).
+  bool is_set() const noexcept;
   // Waits until set.
   void wait() const;
   // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.

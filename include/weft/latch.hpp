@@ -20,8 +20,8 @@ class latch {
   // Lowers the count by n; at zero every waiter wakes. Throws
   // weft::error(invalid_argument) if n < 0 or n exceeds the count.
   void count_down(std::ptrdiff_t n = 1);
-  // True once the count is zero.
-  bool try_wait() const noexcept { return count_.load(std::memory_order_acquire) == 0; }
+  // True once the count is zero; then the caller may destroy the latch.
+  bool try_wait() const noexcept;
   // Waits until the count is zero.
   void wait() const;
   // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.
@@ -60,7 +60,8 @@ class wait_group {
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
     return wait_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
   }
-  std::ptrdiff_t count() const noexcept { return count_.load(std::memory_order_acquire); }
+  // The count now; at zero the caller may destroy the group (as after wait()).
+  std::ptrdiff_t count() const noexcept;
 
  private:
   bool wait_ns(long long timeout_ns) const;

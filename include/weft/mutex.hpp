@@ -19,13 +19,22 @@ class mutex {
 
   // Blocks until the caller owns the mutex.
   void lock() {
-    std::uint32_t free = 0;
-    if (!state_.compare_exchange_strong(free, 1, std::memory_order_acquire, std::memory_order_relaxed)) lock_slow(-1);
+    std::uint64_t free = 0;
+    if (!word().compare_exchange_strong(free, locked, std::memory_order_acquire, std::memory_order_relaxed))
+      lock_slow(-1);
   }
   // Takes the mutex if it is free; never blocks.
   bool try_lock() noexcept {
-    std::uint32_t free = 0;
-    return state_.compare_exchange_strong(free, 1, std::memory_order_acquire, std::memory_order_relaxed);
+    std::uint64_t w = word().load(std::memory_order_relaxed);
+    while (!(w & locked)) {
+      if (w & detail::wait_queue::lock_bit) {
+        // A waiter or unlocker holds the queue for a few instructions.
+        w = word().load(std::memory_order_relaxed);
+        continue;
+      }
+      if (word().compare_exchange_weak(w, w | locked, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+    }
+    return false;
   }
   // Like lock() but gives up after d; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
@@ -39,18 +48,24 @@ class mutex {
   bool try_lock_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
     return try_lock() || lock_slow(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
   }
-  // Releases the mutex and wakes one waiter, if any.
+  // Releases the mutex and wakes one waiter, if any. The releasing store is
+  // its last touch of the mutex, so the next owner may destroy it at once.
   void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) wake_one_waiter();
+    std::uint64_t held = locked;
+    if (!word().compare_exchange_strong(held, 0, std::memory_order_release, std::memory_order_relaxed)) unlock_slow();
   }
 
  private:
   bool lock_slow(long long deadline_ns);
+  void unlock_slow() noexcept;
   static long long deadline_in(long long ns);
-  void wake_one_waiter() noexcept;
+  std::atomic<std::uint64_t>& word() noexcept { return q_.lock; }
 
-  // 0 free, 1 locked, 2 locked and someone may wait (Drepper's "futexes are tricky" mutex).
-  std::atomic<std::uint32_t> state_{0};
+  // The state lives in the wait queue's lock word, next to the queue's lock
+  // bit, so an unlock with waiters releases the mutex and the queue in one
+  // store (glibc bug 13690 is the price of two words).
+  static constexpr std::uint64_t locked = 2;   // owned
+  static constexpr std::uint64_t waiting = 4;  // the queue may hold waiters
   detail::wait_queue q_;
 };
 

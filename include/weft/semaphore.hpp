@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 #include "detail/wait_queue.hpp"
 
@@ -11,7 +12,9 @@ namespace weft {
 
 class counting_semaphore {
  public:
-  // Throws weft::error(invalid_argument) on a negative initial count.
+  // The largest count a semaphore holds (the word also carries a lock bit).
+  static constexpr std::ptrdiff_t max() noexcept { return PTRDIFF_MAX / 2; }
+  // Throws weft::error(invalid_argument) on a negative initial count or one above max().
   explicit counting_semaphore(std::ptrdiff_t initial);
   counting_semaphore(const counting_semaphore&) = delete;
   counting_semaphore& operator=(const counting_semaphore&) = delete;
@@ -36,12 +39,17 @@ class counting_semaphore {
   // weft::error(invalid_argument) when n < 0 or the count would overflow.
   void release(std::ptrdiff_t n = 1);
   // Units free now (a snapshot).
-  std::ptrdiff_t available() const noexcept { return count_.load(std::memory_order_relaxed); }
+  std::ptrdiff_t available() const noexcept {
+    return static_cast<std::ptrdiff_t>(q_.lock.load(std::memory_order_relaxed) >> count_shift);
+  }
 
  private:
   bool acquire_until(long long deadline_ns);
   static long long deadline_in(long long ns);
-  std::atomic<std::ptrdiff_t> count_;
+  // The count lives above the wait queue's lock bit, so release() publishes
+  // it and unlocks the queue in one store, its last touch of the semaphore:
+  // an acquirer may destroy it at once (the POSIX sem_post promise).
+  static constexpr unsigned count_shift = 1;
   detail::wait_queue q_;
 };
 

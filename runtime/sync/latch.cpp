@@ -16,13 +16,16 @@ namespace {
 // cannot crowd the thread that zeroes the count off the queue lock.
 constexpr std::int64_t poll_only = -2;
 
+// The count, settled when it is zero: the caller may then free the object.
+std::ptrdiff_t settled_count(const std::atomic<std::ptrdiff_t>& count, detail::wait_queue& q) {
+  std::ptrdiff_t c = count.load(std::memory_order_acquire);
+  if (c == 0) detail::settle(q);
+  return c;
+}
+
 bool wait_zero(const std::atomic<std::ptrdiff_t>& count, detail::wait_queue& q, std::int64_t deadline,
                wait_reason reason) {
-  if (deadline == poll_only) {
-    if (count.load(std::memory_order_acquire) != 0) return false;
-    detail::settle(q);
-    return true;
-  }
+  if (deadline == poll_only) return settled_count(count, q) == 0;
   if (!detail::wait_for_condition(q, [&] { return count.load(std::memory_order_acquire) == 0; }, deadline, reason))
     return false;
   detail::settle(q);
@@ -62,6 +65,8 @@ void latch::count_down(std::ptrdiff_t n) {
   }
 }
 
+bool latch::try_wait() const noexcept { return settled_count(count_, q_) == 0; }
+
 void latch::wait() const { wait_zero(count_, q_, -1, wait_reason::latch); }
 
 bool latch::wait_ns(long long t) const {
@@ -82,6 +87,8 @@ void wait_group::add(std::ptrdiff_t n) {
     }
   }
 }
+
+std::ptrdiff_t wait_group::count() const noexcept { return settled_count(count_, q_); }
 
 void wait_group::wait() const { wait_zero(count_, q_, -1, wait_reason::wait_group); }
 

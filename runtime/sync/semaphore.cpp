@@ -1,6 +1,11 @@
-// release() hands units straight to parked waiters (they return without
-// touching the count), and only the remainder goes into the count: a
-// newcomer cannot steal a unit meant for a thread already woken.
+// The count shares one word with the wait queue's lock bit (count << 1 |
+// lock). Fast paths compare-and-swap the word while the lock bit is clear;
+// everything that parks or wakes holds the lock bit, and its final store
+// writes the new count and clears the bit at once, so no call touches the
+// semaphore after a unit it released can be seen. release() hands units
+// straight to parked waiters (they return without touching the count), and
+// only the remainder goes into the count: a newcomer cannot steal a unit
+// meant for a thread already woken.
 #include "weft/semaphore.hpp"
 
 #include <cstdint>
@@ -11,9 +16,17 @@
 
 namespace weft {
 
-counting_semaphore::counting_semaphore(std::ptrdiff_t initial) : count_(initial) {
+namespace {
+constexpr std::uint64_t unit = std::uint64_t{1} << 1;  // one count in the word
+}
+
+counting_semaphore::counting_semaphore(std::ptrdiff_t initial) {
   if (initial < 0)
     throw error(errc::invalid_argument, "counting_semaphore: negative initial count " + std::to_string(initial));
+  if (initial > max())
+    throw error(errc::invalid_argument, "counting_semaphore: initial count " + std::to_string(initial) +
+                                            " exceeds max() " + std::to_string(max()));
+  q_.lock.store(static_cast<std::uint64_t>(initial) << count_shift, std::memory_order_relaxed);
 }
 
 long long counting_semaphore::deadline_in(long long ns) {
@@ -21,10 +34,17 @@ long long counting_semaphore::deadline_in(long long ns) {
 }
 
 bool counting_semaphore::try_acquire() noexcept {
-  std::ptrdiff_t c = count_.load(std::memory_order_relaxed);
-  while (c > 0)
-    if (count_.compare_exchange_weak(c, c - 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
-  return false;
+  std::uint64_t w = q_.lock.load(std::memory_order_relaxed);
+  for (;;) {
+    if (w & detail::wait_queue::lock_bit) {
+      // Somebody parks or releases: a few instructions; their store decides.
+      detail::cpu_relax();
+      w = q_.lock.load(std::memory_order_relaxed);
+      continue;
+    }
+    if (w < unit) return false;
+    if (q_.lock.compare_exchange_weak(w, w - unit, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+  }
 }
 
 bool counting_semaphore::acquire_until(long long deadline) {
@@ -32,8 +52,9 @@ bool counting_semaphore::acquire_until(long long deadline) {
   if (try_acquire()) return true;
   waiter w = make_waiter();
   wq_lock(q_);
-  if (try_acquire()) {
-    wq_unlock(q_);
+  std::uint64_t word = q_.lock.load(std::memory_order_relaxed);
+  if (word >= unit) {
+    q_.lock.store((word - unit) & ~wait_queue::lock_bit, std::memory_order_relaxed);
     return true;
   }
   wq_push(q_, w);
@@ -53,18 +74,20 @@ void counting_semaphore::release(std::ptrdiff_t n) {
       batch[k++] = w;
       --n;
     }
+    std::uint64_t word = q_.lock.load(std::memory_order_relaxed) & ~wait_queue::lock_bit;
+    bool overflow = false;
     if (k < 64 && n > 0) {
-      std::ptrdiff_t c = count_.load(std::memory_order_relaxed);
-      if (c > PTRDIFF_MAX - n) {
-        wq_unlock(q_);
-        for (std::size_t i = 0; i < k; ++i) complete(*batch[i]);
-        throw error(errc::invalid_argument, "counting_semaphore::release: count would overflow");
-      }
-      count_.fetch_add(n, std::memory_order_release);
-      n = 0;
+      auto c = static_cast<std::ptrdiff_t>(word >> count_shift);
+      if (c > max() - n) overflow = true;
+      else word += static_cast<std::uint64_t>(n) << count_shift;
     }
-    wq_unlock(q_);
+    if (k < 64 && !overflow) n = 0;
+    // The last touch of the semaphore: count and unlock in one store.
+    q_.lock.store(word, std::memory_order_release);
     for (std::size_t i = 0; i < k; ++i) complete(*batch[i]);
+    if (overflow)
+      throw error(errc::invalid_argument, "counting_semaphore::release: count would overflow max() (" +
+                                              std::to_string(max()) + ")");
   }
 }
 

@@ -11,7 +11,12 @@ namespace weft::detail {
 struct waiter;
 
 struct wait_queue {
-  std::atomic<std::uint32_t> lock{0};
+  // Bit 0 locks the queue; the other bits belong to the primitive that
+  // embeds it (mutex and semaphore keep their state there, so one store
+  // both publishes the state and releases the queue). 64 bits cost nothing:
+  // the word shares its 8-byte slot with padding either way.
+  static constexpr std::uint64_t lock_bit = 1;
+  std::atomic<std::uint64_t> lock{0};
   waiter* head = nullptr;
   waiter* tail = nullptr;
 };
