@@ -154,7 +154,13 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   t->align_shift = static_cast<std::uint8_t>(std::countr_zero(align));
   t->stk_flags = static_cast<std::uint8_t>(cls << 2);
   t->id = next_id_.fetch_add(1, std::memory_order_relaxed);
-  t->home.store(here ? here : workers[0].get(), std::memory_order_relaxed);
+  // From outside, a pinned thread gets a worker in turn, so pinned work
+  // spawned by a foreign thread spreads over the runtime; others start on
+  // worker 0's scheduler and go wherever they are stolen.
+  worker* home = here;
+  if (!home)
+    home = workers[attrs.pinned ? foreign_pins_.fetch_add(1, std::memory_order_relaxed) % workers.size() : 0].get();
+  t->home.store(home, std::memory_order_relaxed);
   if (!attrs.name.empty()) {
     try {
       t->ext_or_create().name = attrs.name;

@@ -101,6 +101,7 @@ class scheduler {
   // Foreign threads inside enqueue(): the thread they woke may end (and the
   // live count reach zero) before they return, so shutdown waits for these.
   std::atomic<int> foreign_enqueues_{0};
+  std::atomic<unsigned> foreign_pins_{0};  // round-robin for pinned spawns from outside
 
   std::atomic<thread_id> next_id_{1};
 

@@ -114,11 +114,13 @@ TEST(Migration, PinnedThreadNeverChangesWorker) {
         weft::this_thread::sleep_for(10us);
       }
     }));
+  std::atomic<int> homes[2] = {0, 0};
   for (int k = 0; k < 4; ++k)
     ts.push_back(weft::spawn_in(
         rt,
-        [] {
+        [&homes] {
           int home = weft::this_thread::worker_index();
+          ++homes[home];
           pid_t tid = kernel_tid();
           int moves = 0;
           for (int i = 0; i < 1500; ++i) {
@@ -129,6 +131,9 @@ TEST(Migration, PinnedThreadNeverChangesWorker) {
         },
         pinned));
   for (auto& t : ts) EXPECT_EQ(t.join(), 0);
+  // Spawned from outside, pinned threads take the workers in turn.
+  EXPECT_EQ(homes[0].load(), 2);
+  EXPECT_EQ(homes[1].load(), 2);
   stop.store(true);
   for (auto& t : company) t.join();
 }

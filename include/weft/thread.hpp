@@ -21,7 +21,7 @@ struct spawn_attrs {
   std::string name;              // shown in snapshots and in overflow reports
   int priority = 0;              // -64..64; higher runs first under policy_kind::priority
   std::size_t stack_size = 0;    // 0: the runtime's default
-  bool pinned = false;           // runs only on the worker that spawned it (worker 0 if spawned from outside)
+  bool pinned = false;           // runs only on the worker that spawned it (from outside: each worker in turn)
   bool start_suspended = false;  // created in suspended_ready: first runs after resume()
 };
 
