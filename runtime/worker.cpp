@@ -5,7 +5,7 @@
 // work, steals and sleeps.
 //
 // Switching. A thread that yields, parks or exits picks its successor itself
-// (pick_local: pinned inbox, local queue, and the global queue every 61st
+// (pick_local: pinned inbox, local queue, and the global queue every 64th
 // time so it cannot starve) and switches straight to it: one context switch
 // per hand-over, not two through the scheduler context. Only when nothing is
 // runnable locally does it switch to the scheduler context, which steals

@@ -40,10 +40,10 @@ weft_ctx_switch:
     popq %rbx
     popq %rbp
     /* `ret`, not Boost's `pop; jmp *reg`. The return predictor guesses
-     * the caller of *this* context's switch; the scheduler switches from
-     * the same few call sites in every thread, so that guess is right, and
-     * the predictor stays balanced for every later return in the resumed
-     * thread. An indirect jump leaves one unmatched call on the predictor's
+     * the call site of the switch being left, and the resumed context
+     * returns to its own; the scheduler switches from the same few call
+     * sites in every thread, so the two usually match, and the predictor
+     * stays balanced for every later return in the resumed thread. An indirect jump leaves one unmatched call on the predictor's
      * stack per switch, so each later return mispredicts: a yield cost
      * 35 ns that way against 13 ns with `ret`. Only a switch between
      * different call sites (BM_Switch_Raw_Asymmetric) pays a mispredict. */
