@@ -12,12 +12,14 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "test_support.hpp"
+#include "weft/semaphore.hpp"
 #include "worker.hpp"
 
 namespace {
@@ -61,11 +63,16 @@ struct observation {
   weft::thread_id id_before, id_after;
 };
 
-__attribute__((noinline)) observation step(int i) {
+// With `kick`, every 16th step waits for a unit a foreign thread releases:
+// a thread woken from outside the runtime goes to the global queue, which
+// every worker serves, so it migrates about every other time even when both
+// workers are too busy to steal (as under ThreadSanitizer).
+__attribute__((noinline)) observation step(int i, weft::counting_semaphore* kick = nullptr) {
   observation o{};
   o.before = weft::this_thread::worker_index();
   o.id_before = weft::this_thread::id();
-  if (i % 8 == 7) weft::this_thread::sleep_for(20us);
+  if (kick && i % 16 == 15) (void)kick->try_acquire_for(5ms);
+  else if (i % 8 == 7) weft::this_thread::sleep_for(20us);
   else weft::this_thread::yield();
   o.after = weft::this_thread::worker_index();
   o.after_internal = static_cast<int>(weft::detail::current_worker()->index);
@@ -80,12 +87,20 @@ TEST(Migration, AccessorsFollowTheThreadAcrossWorkers) {
   std::atomic<long> migrations{0};
   std::atomic<int> bad_internal{0}, bad_id{0};
   std::atomic<bool> enough{false};
+  weft::counting_semaphore kick(0);
+  std::atomic<bool> done{false};
+  std::thread kicker([&] {
+    while (!done.load()) {
+      kick.release();
+      std::this_thread::sleep_for(50us);
+    }
+  });
   std::vector<weft::thread<void>> ts;
   for (int k = 0; k < 8; ++k)
     ts.push_back(weft::spawn_in(rt, [&] {
       auto end = std::chrono::steady_clock::now() + 3s;
       for (int i = 0; (i < 2000 / spawn_scale_down || !enough.load()) && std::chrono::steady_clock::now() < end; ++i) {
-        observation o = step(i);
+        observation o = step(i, &kick);
         pairs.see(o.tid_after, o.after);
         if (o.after_internal != o.after) bad_internal.fetch_add(1);
         if (o.id_before != o.id_after) bad_id.fetch_add(1);
@@ -93,6 +108,8 @@ TEST(Migration, AccessorsFollowTheThreadAcrossWorkers) {
       }
     }));
   for (auto& t : ts) t.join();
+  done.store(true);
+  kicker.join();
   EXPECT_EQ(pairs.conflicts(), 0) << "worker_index() disagreed with the kernel thread running the code";
   EXPECT_EQ(bad_internal.load(), 0);
   EXPECT_EQ(bad_id.load(), 0);
