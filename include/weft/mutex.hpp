@@ -23,12 +23,19 @@ class mutex {
     if (!word().compare_exchange_strong(free, locked, std::memory_order_acquire, std::memory_order_relaxed))
       lock_slow(-1);
   }
-  // Takes the mutex if it is free; never blocks.
+  // Takes the mutex if it is free; never blocks. Like std::mutex::try_lock
+  // it may fail spuriously: while a waiter or an unlocker holds the internal
+  // queue lock (a few instructions, unless the kernel preempts that thread).
   bool try_lock() noexcept {
     std::uint64_t w = word().load(std::memory_order_relaxed);
-    while (!(w & locked)) {
+    for (int spins = 0; !(w & locked);) {
       if (w & detail::wait_queue::lock_bit) {
-        // A waiter or unlocker holds the queue for a few instructions.
+        if (++spins > 128) return false;
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
         w = word().load(std::memory_order_relaxed);
         continue;
       }

@@ -21,7 +21,9 @@ class counting_semaphore {
 
   // P: takes one unit, waiting while none is left.
   void acquire() { (void)acquire_until(-1); }
-  // Takes one unit if one is free; never blocks.
+  // Takes one unit if one is free; never blocks. May fail spuriously, as
+  // std::counting_semaphore::try_acquire may, while another thread holds the
+  // internal queue lock (see semaphore.cpp).
   bool try_acquire() noexcept;
   // P with a timeout; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>

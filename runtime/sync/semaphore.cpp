@@ -35,9 +35,12 @@ long long counting_semaphore::deadline_in(long long ns) {
 
 bool counting_semaphore::try_acquire() noexcept {
   std::uint64_t w = q_.lock.load(std::memory_order_relaxed);
-  for (;;) {
+  for (int spins = 0;;) {
     if (w & detail::wait_queue::lock_bit) {
-      // Somebody parks or releases: a few instructions; their store decides.
+      // Somebody parks or releases: a few instructions, and their store
+      // decides. If that thread was preempted meanwhile, fail (spuriously,
+      // as std::counting_semaphore::try_acquire may) rather than spin on.
+      if (++spins > 128) return false;
       detail::cpu_relax();
       w = q_.lock.load(std::memory_order_relaxed);
       continue;
