@@ -74,10 +74,7 @@ wake_status park_impl(wait_queue* q, waiter& w, std::int64_t deadline, wait_reas
 }  // namespace
 
 void wq_lock_backoff(wait_queue& q) noexcept {
-  std::uint64_t w = q.lock.load(std::memory_order_relaxed);
-  if (!(w & wait_queue::lock_bit) &&
-      q.lock.compare_exchange_weak(w, w | wait_queue::lock_bit, std::memory_order_acquire, std::memory_order_relaxed))
-    return;
+  if (wq_try_lock(q)) return;
   // Up to 16 pauses between looks: a larger cap (64) gained a little more
   // throughput on a contended channel but made hand-overs late enough to
   // slow a contended mutex's slow path, which is why wq_lock itself keeps
@@ -85,10 +82,7 @@ void wq_lock_backoff(wait_queue& q) noexcept {
   unsigned backoff = 1;
   for (unsigned rounds = 0;; ++rounds) {
     for (unsigned i = 0; i < backoff; ++i) cpu_relax();
-    w = q.lock.load(std::memory_order_relaxed);
-    if (!(w & wait_queue::lock_bit) &&
-        q.lock.compare_exchange_weak(w, w | wait_queue::lock_bit, std::memory_order_acquire, std::memory_order_relaxed))
-      return;
+    if (wq_try_lock(q)) return;
     if (backoff < 16) backoff <<= 1;
     if (rounds >= 256) {
       // The holder was descheduled by the kernel: let it run.

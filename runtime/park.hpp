@@ -59,15 +59,18 @@ struct waiter {
 waiter make_waiter() noexcept;
 
 // A queue's lock is bit 0 of its word; a primitive may keep its own state in
-// the other bits (weft::mutex does), so both calls preserve them. While bit 0
-// is set only the holder changes the word: a primitive's lock-free paths
-// compare-and-swap from values with bit 0 clear.
+// the other bits (mutex and semaphore do), so every call here preserves them.
+// While bit 0 is set only the holder changes the word: a primitive's
+// lock-free paths compare-and-swap from values with bit 0 clear.
+// Takes the lock if it is free at this moment (may fail spuriously).
+inline bool wq_try_lock(wait_queue& q) noexcept {
+  std::uint64_t w = q.lock.load(std::memory_order_relaxed);
+  return !(w & wait_queue::lock_bit) &&
+         q.lock.compare_exchange_weak(w, w | wait_queue::lock_bit, std::memory_order_acquire, std::memory_order_relaxed);
+}
 inline void wq_lock(wait_queue& q) noexcept {
   for (unsigned spins = 0;; ++spins) {
-    std::uint64_t w = q.lock.load(std::memory_order_relaxed);
-    if (!(w & wait_queue::lock_bit) &&
-        q.lock.compare_exchange_weak(w, w | wait_queue::lock_bit, std::memory_order_acquire, std::memory_order_relaxed))
-      return;
+    if (wq_try_lock(q)) return;
     // Holders never sleep while holding it; yield the core only when a
     // holder was descheduled by the kernel.
     if (spins < 128) cpu_relax();
