@@ -200,6 +200,14 @@ TEST_P(ThreadTest, RunReturnsMainsExitCode) {
   EXPECT_EQ(weft::run(opts(), [] {}), 0);
 }
 
+// Without options: a worker per online CPU.
+TEST(Run, DefaultOptions) {
+  EXPECT_EQ(weft::run([] { return weft::this_thread::worker_index() >= 0 ? 3 : -1; }), 3);
+  std::atomic<int> ran{0};
+  EXPECT_EQ(weft::run([&] { ++ran; }), 0);
+  EXPECT_EQ(ran.load(), 1);
+}
+
 TEST_P(ThreadTest, RunPropagatesMainsException) {
   EXPECT_THROW(weft::run(opts(), []() -> int { throw std::runtime_error("main failed"); }), std::runtime_error);
 }

@@ -65,6 +65,12 @@ int run(const options& opts, F&& main_fn) {
   else
     return run(opts, std::function<int()>(std::forward<F>(main_fn)));
 }
+// run() with default options (a worker per online CPU). Throws as run().
+template <class F>
+  requires std::is_invocable_v<std::decay_t<F>&>
+int run(F&& main_fn) {
+  return run(options{}, std::forward<F>(main_fn));
+}
 
 // A snapshot of the caller's runtime (or the only live one); throws weft::error(no_runtime).
 std::vector<thread_info> snapshot();
