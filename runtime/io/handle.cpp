@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.hpp"
+#include "intrusive_list.hpp"
 #include "io/offload.hpp"
 #include "scheduler.hpp"
 #include "weft/this_thread.hpp"
@@ -43,17 +44,13 @@ int thread_wake_fd() noexcept {
 // cancel_all() holds while it writes the wake-up eventfds.
 void link_foreign(io_handle& h, foreign_waiter& f) noexcept {
   wq_lock(h.gate);
-  f.prev = nullptr;
-  f.next = h.foreign;
-  if (h.foreign) h.foreign->prev = &f;
-  h.foreign = &f;
+  ilist_push_back(h.foreign, f);
   wq_unlock(h.gate);
 }
 
 void unlink_foreign(io_handle& h, foreign_waiter& f) noexcept {
   wq_lock(h.gate);
-  (f.prev ? f.prev->next : h.foreign) = f.next;
-  if (f.next) f.next->prev = f.prev;
+  ilist_unlink(h.foreign, f);
   wq_unlock(h.gate);
 }
 
@@ -228,7 +225,7 @@ void cancel_all(io_handle& h) {
   }
   wq_lock(h.gate);
   // Written under the lock their owners unlink under: none can have gone.
-  for (foreign_waiter* f = h.foreign; f; f = f->next) {
+  for (foreign_waiter* f = h.foreign.head; f; f = f->next) {
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t r = ::write(f->wake_fd, &one, sizeof one);
   }

@@ -50,6 +50,13 @@ struct foreign_waiter {
   int wake_fd = -1;  // written by cancellation
   foreign_waiter* prev = nullptr;
   foreign_waiter* next = nullptr;
+  bool linked = false;
+};
+
+// The foreign waiters of a handle (intrusive_list.hpp).
+struct foreign_list {
+  foreign_waiter* head = nullptr;
+  foreign_waiter* tail = nullptr;
 };
 
 struct io_handle {
@@ -63,7 +70,7 @@ struct io_handle {
   int in_engines = 0;  // of those, the ones a green thread runs on an engine
   std::atomic<bool> closing{false};  // written under the gate lock
   scheduler* sched = nullptr;  // runtime whose engines may hold operations
-  foreign_waiter* foreign = nullptr;  // foreign threads waiting in ppoll
+  foreign_list foreign;  // foreign threads waiting in ppoll
   std::atomic<std::uint32_t> cancel_gen{0};
   // The last recv left data queued (a hint: the next one need not wait first).
   std::atomic<bool> more_queued{false};
