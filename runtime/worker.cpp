@@ -241,12 +241,12 @@ void worker::push_local(tcb* t, enqueue_kind kind) noexcept {
   // would only make it spin and sleep again, which at one connection doubled
   // the CPU of every round trip. A second thread, or one readied while a
   // green thread runs, is worth a helper.
-  bool busy = current != nullptr || !rq->empty();
+  bool busy = kind != enqueue_kind::yielded && (current != nullptr || !(fifo_ ? fifo_->empty() : rq->empty()));
   while (!(fifo_ ? fifo_->push(t, kind) : rq->push(t, kind))) {
     // Full: move half to the global queue, where idle workers find it.
     if (tcb* batch = rq->spill()) sched.global_push_list(batch);
   }
-  if (kind != enqueue_kind::yielded && busy) sched.wake_idle_if_needed();
+  if (busy) sched.wake_idle_if_needed();
 }
 
 void worker::push_inbox(tcb* t) noexcept {
