@@ -11,7 +11,10 @@
 // BM_Echo/C: C connections each send a 64-byte message and wait for its echo,
 // over loopback, against an echo server in its own process (bench/echo/);
 // the load generator is bench/echo/load.hpp on a 2-worker weft runtime.
-// Counters: rps (round trips per second), p50_us, p99_us, failed.
+// Counters: rps (round trips per second), p50_us, p99_us, failed,
+// server_cpu_us / client_cpu_us (CPU time per round trip while measuring,
+// user + system, of the server process and of the load generator; /proc
+// counts in clock ticks, 10 ms, so a 2 s run reads them to ~1%).
 //   BM_Echo            examples/echo_server.cpp, 2 workers, io_uring engine
 //   BM_Echo_WeftEpoll  the same server on its epoll engine
 //   BM_Echo_Pthread    thread-per-connection server (bench/echo/echo_pthread.cpp)
@@ -132,9 +135,19 @@ void echo(benchmark::State& state, const char* binary, std::vector<std::string> 
   if (const char* s = std::getenv("WEFT_ECHO_SECONDS")) lo.measure = std::chrono::seconds(std::atoi(s));
   weft_echo::load_result total;
   int server_status = 0;
+  double server_cpu = 0, client_cpu = 0;
   for (auto _ : state) {
     weft_echo::server_process srv(std::string(WEFT_ECHO_BIN_DIR) + "/" + binary, args);
     lo.server = weft::io::address::loopback(srv.port());
+    double s0 = 0, c0 = 0;
+    lo.on_measure_start = [&] {
+      s0 = srv.cpu_seconds();
+      c0 = weft_bench::process_cpu_seconds();
+    };
+    lo.on_measure_end = [&] {
+      server_cpu += srv.cpu_seconds() - s0;
+      client_cpu += weft_bench::process_cpu_seconds() - c0;
+    };
     weft_echo::load_result r;
     {
       weft::runtime client({.workers = 2});
@@ -151,6 +164,11 @@ void echo(benchmark::State& state, const char* binary, std::vector<std::string> 
   state.counters["rps"] = static_cast<double>(total.round_trips) / total.seconds;
   state.counters["p50_us"] = total.p50_us;
   state.counters["p99_us"] = total.p99_us;
+  // CPU per round trip: steadier than rps on a shared machine, where the
+  // other processes' load decides how much CPU the servers get.
+  auto rt = static_cast<double>(std::max<std::uint64_t>(total.round_trips, 1));
+  state.counters["server_cpu_us"] = server_cpu * 1e6 / rt;
+  state.counters["client_cpu_us"] = client_cpu * 1e6 / rt;
   state.counters["failed"] = total.failed;
   state.counters["server_exit"] = server_status;
   state.SetItemsProcessed(static_cast<std::int64_t>(total.round_trips));

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "weft/io.hpp"
@@ -25,6 +26,8 @@ struct load_options {
   std::size_t message = 64;  // bytes per request (and echo)
   std::chrono::milliseconds warmup{300};
   std::chrono::milliseconds measure{2000};
+  // Called when measuring starts and ends (e.g. to read the server's CPU time).
+  std::function<void()> on_measure_start, on_measure_end;
 };
 
 struct load_result {
@@ -77,11 +80,13 @@ inline load_result run_load(const load_options& o) {
     }));
   connected.wait();
   weft::this_thread::sleep_for(o.warmup);
+  if (o.on_measure_start) o.on_measure_start();
   auto start = std::chrono::steady_clock::now();
   phase.store(measuring);
   weft::this_thread::sleep_for(o.measure);
   phase.store(stopping);
   auto end = std::chrono::steady_clock::now();
+  if (o.on_measure_end) o.on_measure_end();
   for (auto& c : clients) c.join();
 
   load_result r;

@@ -57,6 +57,25 @@ class server_process {
 
   std::uint16_t port() const { return port_; }
 
+  // CPU time (user + system, all threads) the server has used so far, in
+  // seconds, from /proc/PID/stat; -1 if it cannot be read.
+  double cpu_seconds() const {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid_));
+    std::FILE* f = std::fopen(path, "r");
+    if (!f) return -1;
+    char buf[1024];
+    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = 0;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const char* p = std::strrchr(buf, ')');
+    unsigned long long utime = 0, stime = 0;
+    if (!p || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+      return -1;
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+
   // SIGTERM, then the exit status (-1 if it did not exit normally).
   int stop() {
     if (pid_ <= 0) return status_;
