@@ -98,7 +98,9 @@ class uring_engine final : public engine {
 
   bool poll() noexcept override {
     drain_remote();
-    if (io_uring_sq_ready(&ring_) || (defer() && inflight_)) {
+    // Deferred completions are collected by entering the kernel; with
+    // TASKRUN_FLAG it says when there are any, else every poll must ask.
+    if (io_uring_sq_ready(&ring_) || (defer() && inflight_ && !(flags_ & IORING_SETUP_TASKRUN_FLAG))) {
       if (defer()) io_uring_submit_and_get_events(&ring_);
       else io_uring_submit(&ring_);
     } else if (io_uring_cq_has_overflow(&ring_) || taskrun_pending()) {
@@ -129,7 +131,7 @@ class uring_engine final : public engine {
   }
 
   bool has_completions() const noexcept override {
-    return io_uring_cq_ready(&ring_) != 0 || remote_nonempty_.load(std::memory_order_acquire);
+    return io_uring_cq_ready(&ring_) != 0 || taskrun_pending() || remote_nonempty_.load(std::memory_order_acquire);
   }
 
   std::int64_t run(io_request& r, io_handle*, std::int64_t deadline) override {

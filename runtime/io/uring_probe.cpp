@@ -8,12 +8,15 @@
 // issues, and cancel-by-fd (5.19; close() cancels with it). Anything missing
 // means epoll, with the reason in the start-up report.
 //
-// Setup flags, in order of preference (WEFT_URING_SETUP=defer|coop|plain
-// forces one, for measuring):
+// Setup flags, in order of preference (WEFT_URING_SETUP=defer|defer_noflag|
+// coop|plain forces one, for measuring):
 //   defer  SINGLE_ISSUER | DEFER_TASKRUN: completions are posted only when
 //          the worker enters the kernel to ask for them, in its own context,
 //          with no task-work interrupts -- the worker asks anyway once per
-//          scheduling round (poll/wait).
+//          scheduling round (poll/wait). With TASKRUN_FLAG too where the
+//          kernel takes it: the kernel then flags pending completions in
+//          the SQ ring, so a poll() with nothing to submit enters the
+//          kernel only when there is something to collect.
 //   coop   COOP_TASKRUN: no IPI to post completions; they are posted at the
 //          worker's next syscall.
 //   plain  no flags: completions are posted by interrupting the worker.
@@ -37,6 +40,8 @@ struct flag_set {
   unsigned flags;
 };
 
+constexpr flag_set k_defer_flag{"defer",
+                                IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG};
 constexpr flag_set k_defer{"defer", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
 constexpr flag_set k_coop{"coop", IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG};
 constexpr flag_set k_plain{"plain", 0};
@@ -104,6 +109,7 @@ std::string describe(unsigned setup_flags) {
   if (setup_flags & IORING_SETUP_SINGLE_ISSUER) s += "single_issuer+";
   if (setup_flags & IORING_SETUP_DEFER_TASKRUN) s += "defer_taskrun+";
   if (setup_flags & IORING_SETUP_COOP_TASKRUN) s += "coop_taskrun+";
+  if (setup_flags & IORING_SETUP_TASKRUN_FLAG) s += "taskrun_flag+";
   if (s.empty()) s = "no setup flags";
   else s.pop_back();
   return s;
@@ -111,26 +117,29 @@ std::string describe(unsigned setup_flags) {
 
 uring_probe run_probe() {
   uring_probe out;
-  const flag_set* order[3] = {&k_defer, &k_coop, &k_plain};
+  constexpr int n = 4;
+  const flag_set* order[n] = {&k_defer_flag, &k_defer, &k_coop, &k_plain};
   int first = 0;
   if (const char* env = std::getenv("WEFT_URING_SETUP"); env && *env) {
     if (std::strcmp(env, "defer") == 0) first = 0;
-    else if (std::strcmp(env, "coop") == 0) first = 1;
-    else if (std::strcmp(env, "plain") == 0) first = 2;
+    else if (std::strcmp(env, "defer_noflag") == 0) first = 1;
+    else if (std::strcmp(env, "coop") == 0) first = 2;
+    else if (std::strcmp(env, "plain") == 0) first = 3;
     else {
-      out.reason = std::string("WEFT_URING_SETUP must be defer, coop or plain, got '") + env + "'";
+      out.reason = std::string("WEFT_URING_SETUP must be defer, defer_noflag, coop or plain, got '") + env + "'";
       return out;
     }
   }
   int last_err = 0;
-  for (int i = first; i < 3; ++i) {
+  for (int i = first; i < n; ++i) {
     io_uring ring;
     io_uring_params p{};
     p.flags = order[i]->flags;
     int r = io_uring_queue_init_params(8, &ring, &p);
-    if (r == -EINVAL && i < 2 && first == 0) {
+    // An older kernel that lacks some of these flags: try the next set.
+    if (r == -EINVAL && i < n - 1 && first == 0) {
       last_err = r;
-      continue;  // an older kernel that lacks these flags: try the next set
+      continue;
     }
     if (r < 0) {
       last_err = r;
