@@ -19,6 +19,9 @@
 //   BM_Echo_WeftEpoll  the same server on its epoll engine
 //   BM_Echo_Pthread    thread-per-connection server (bench/echo/echo_pthread.cpp)
 //   BM_Echo_Epoll      hand-written single-threaded epoll server (bench/echo/echo_epoll.cpp)
+//   BM_Echo_Uring      hand-written single-threaded io_uring server, one recv
+//                      per message as weft issues them (bench/echo/echo_uring.cpp)
+//   BM_Echo_UringMultishot  the same with multishot recv into provided buffers
 // Each run: 300 ms warm-up, 2 s measured (WEFT_ECHO_SECONDS overrides). On a
 // shared machine compare servers with --benchmark_repetitions=5
 // --benchmark_enable_random_interleaving=true (docs/io.md).
@@ -178,6 +181,10 @@ void BM_Echo(benchmark::State& state) { echo(state, "echo_weft", {"--workers", "
 void BM_Echo_WeftEpoll(benchmark::State& state) { echo(state, "echo_weft", {"--workers", "2", "--engine", "epoll"}); }
 void BM_Echo_Pthread(benchmark::State& state) { echo(state, "echo_pthread", {}); }
 void BM_Echo_Epoll(benchmark::State& state) { echo(state, "echo_epoll", {}); }
+#ifdef WEFT_ECHO_HAVE_URING
+void BM_Echo_Uring(benchmark::State& state) { echo(state, "echo_uring", {"--recv", "single"}); }
+void BM_Echo_UringMultishot(benchmark::State& state) { echo(state, "echo_uring", {"--recv", "multishot"}); }
+#endif
 
 #define WEFT_ECHO_BENCH(fn) \
   BENCHMARK(fn)->Arg(1)->Arg(100)->Arg(1000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond)
@@ -185,6 +192,10 @@ WEFT_ECHO_BENCH(BM_Echo);
 WEFT_ECHO_BENCH(BM_Echo_WeftEpoll);
 WEFT_ECHO_BENCH(BM_Echo_Pthread);
 WEFT_ECHO_BENCH(BM_Echo_Epoll);
+#ifdef WEFT_ECHO_HAVE_URING
+WEFT_ECHO_BENCH(BM_Echo_Uring);
+WEFT_ECHO_BENCH(BM_Echo_UringMultishot);
+#endif
 
 #endif  // WEFT_ECHO_BIN_DIR
 
