@@ -23,33 +23,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "listen.hpp"
+
 namespace {
 
 struct conn {
   std::string pending;  // bytes the kernel did not take yet
 };
-
-int listen_on(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4096) != 0) {
-    std::perror("echo_epoll: bind/listen");
-    std::exit(1);
-  }
-  return fd;
-}
-
-int bound_port(int fd) {
-  sockaddr_in a{};
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
 
 }  // namespace
 
@@ -64,7 +44,7 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGTERM);
   sigprocmask(SIG_BLOCK, &sigs, nullptr);
   int sfd = ::signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-  int lfd = listen_on(std::atoi(argv[2]));
+  int lfd = weft_echo::listen_and_announce("echo_epoll", std::atoi(argv[2]), SOCK_NONBLOCK);
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -72,8 +52,6 @@ int main(int argc, char** argv) {
   ::epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
   ev.data.fd = sfd;
   ::epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-  std::printf("listening on 127.0.0.1:%d\n", bound_port(lfd));
-  std::fflush(stdout);
 
   std::unordered_map<int, conn> conns;
   char buf[16 * 1024];

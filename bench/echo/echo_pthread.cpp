@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "listen.hpp"
+
 namespace {
 
 std::mutex g_mu;
@@ -63,21 +65,8 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // before any thread: all inherit it
   int sfd = ::signalfd(-1, &sigs, SFD_CLOEXEC);
-  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int lfd = weft_echo::listen_and_announce("echo_pthread", std::atoi(argv[2]), 0);
   int one = 1;
-  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(std::atoi(argv[2])));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(lfd, 4096) != 0) {
-    std::perror("echo_pthread: bind/listen");
-    return 1;
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-  std::printf("listening on 127.0.0.1:%d\n", ntohs(a.sin_port));
-  std::fflush(stdout);
 
   for (;;) {
     pollfd p[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};

@@ -33,6 +33,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "listen.hpp"
+
 namespace {
 
 constexpr unsigned buf_count = 1024;  // provided buffers (a power of two)
@@ -46,6 +48,7 @@ struct conn {
   int inflight = 0;      // SQEs whose last CQE has not come
   bool closing = false;  // shut down: free once inflight is 0
   bool recv_armed = false;
+  bool eof = false;      // the peer finished sending: close once all is echoed
   // single: the message buffer. multishot: buffers waiting to be sent, in
   // order (a send in flight is the front), with how much of the front went.
   char buf[buf_size];
@@ -63,6 +66,7 @@ struct server {
   io_uring_buf_ring* br = nullptr;
   char* bufs = nullptr;
   std::unordered_set<conn*> conns;
+  std::deque<conn*> starved;  // multishot recvs stopped for want of a buffer
   bool stop = false;
 
   io_uring_sqe* sqe() {
@@ -76,9 +80,18 @@ struct server {
   static std::uint64_t tag(conn* c, std::uint64_t op) { return reinterpret_cast<std::uint64_t>(c) | op; }
 
   char* buffer(std::uint16_t bid) { return bufs + static_cast<std::size_t>(bid) * buf_size; }
+  // Gives a buffer back, and restarts a recv that had stopped for want of one.
   void recycle(std::uint16_t bid) {
     io_uring_buf_ring_add(br, buffer(bid), buf_size, bid, io_uring_buf_ring_mask(buf_count), 0);
     io_uring_buf_ring_advance(br, 1);
+    while (!starved.empty()) {
+      conn* c = starved.front();
+      starved.pop_front();
+      if (!c->closing && !c->recv_armed && !c->eof) {
+        arm_recv(c);
+        break;
+      }
+    }
   }
 
   void arm_accept() {
@@ -125,6 +138,7 @@ struct server {
     }
     if (c->inflight == 0) {
       for (auto& [bid, len] : c->to_send) recycle(bid);
+      std::erase(starved, c);
       ::close(c->fd);
       conns.erase(c);
       delete c;
@@ -150,11 +164,24 @@ struct server {
       --c->inflight;
       c->recv_armed = false;
     }
-    if (res <= 0 || c->closing) {
-      if (res > 0) recycle(static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
-      // -ENOBUFS: every provided buffer waits to be sent; the data stays in
-      // the socket and the recv is re-armed when a send frees a buffer.
-      if (res == -ENOBUFS && !c->closing) return;
+    if (c->closing && (flags & IORING_CQE_F_BUFFER)) recycle(static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
+    if (c->closing) {
+      close_conn(c);
+      return;
+    }
+    if (res == -ENOBUFS) {
+      // Every provided buffer waits to be sent; the data stays in the
+      // socket, and the next buffer given back restarts this recv.
+      starved.push_back(c);
+      return;
+    }
+    if (res == 0) {
+      // The peer shut its side: echo what is still queued, then close.
+      c->eof = true;
+      if (c->to_send.empty()) close_conn(c);
+      return;
+    }
+    if (res < 0) {
       close_conn(c);
       return;
     }
@@ -187,11 +214,12 @@ struct server {
       send_front(c);
       return;
     }
-    recycle(c->to_send.front().first);
+    std::uint16_t bid = c->to_send.front().first;
     c->to_send.pop_front();
     c->front_sent = 0;
     if (!c->to_send.empty()) send_front(c);
-    if (!c->recv_armed) arm_recv(c);  // it had stopped on ENOBUFS
+    else if (c->eof) close_conn(c);
+    recycle(bid);  // after: c may be gone, recycle() may restart a starved recv
   }
 
   void run() {
@@ -222,21 +250,6 @@ struct server {
     io_uring_queue_exit(&ring);
   }
 };
-
-int listen_on(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4096) != 0) {
-    std::perror("echo_uring: bind/listen");
-    std::exit(1);
-  }
-  return fd;
-}
 
 [[noreturn]] void usage() {
   std::fprintf(stderr, "usage: echo_uring --port P [--recv single|multishot]\n");
@@ -298,12 +311,7 @@ int main(int argc, char** argv) {
                             io_uring_buf_ring_mask(buf_count), static_cast<int>(i));
     io_uring_buf_ring_advance(s.br, static_cast<int>(buf_count));
   }
-  s.listen_fd = listen_on(port);
-  sockaddr_in a{};
-  socklen_t len = sizeof a;
-  ::getsockname(s.listen_fd, reinterpret_cast<sockaddr*>(&a), &len);
-  std::printf("listening on 127.0.0.1:%d\n", ntohs(a.sin_port));
-  std::fflush(stdout);
+  s.listen_fd = weft_echo::listen_and_announce("echo_uring", port, 0);
   s.run();
   std::free(s.bufs);
   return 0;
