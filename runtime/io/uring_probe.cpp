@@ -112,17 +112,20 @@ std::string check_ring(io_uring& ring, const io_uring_params& p) {
 bool flags_deferred_work(io_uring& ring) {
   int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) return false;
-  std::uint64_t v = 0;
+  // Static: should the read outlive this call (it cannot once the eventfd is
+  // written, but the write might fail), it still has somewhere to go.
+  static std::uint64_t sink = 0;
   io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-  io_uring_prep_read(sqe, fd, &v, sizeof v, 0);
+  io_uring_prep_read(sqe, fd, &sink, sizeof sink, 0);
   io_uring_submit(&ring);
   std::uint64_t one = 1;
-  bool seen = ::write(fd, &one, sizeof one) == sizeof one;
-  for (int i = 0; seen && i < 1000 && !(IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN); ++i) ::usleep(100);
-  seen = seen && (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN);
-  // Collect the read before the eventfd (and v) go.
+  bool wrote = ::write(fd, &one, sizeof one) == sizeof one;
+  auto flagged = [&] { return (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN) != 0; };
+  for (int i = 0; wrote && i < 1000 && !flagged(); ++i) ::usleep(100);
+  bool seen = wrote && flagged();
   io_uring_cqe* cqe = nullptr;
-  if (io_uring_wait_cqe(&ring, &cqe) == 0) io_uring_cqe_seen(&ring, cqe);
+  __kernel_timespec ts{1, 0};
+  if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) io_uring_cqe_seen(&ring, cqe);
   ::close(fd);
   return seen;
 }
