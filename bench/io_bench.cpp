@@ -22,6 +22,10 @@
 //   BM_Echo_Uring      hand-written single-threaded io_uring server, one recv
 //                      per message as weft issues them (bench/echo/echo_uring.cpp)
 //   BM_Echo_UringMultishot  the same with multishot recv into provided buffers
+//                      (and multishot accept)
+// BM_EchoChurn<same suffixes>/C: C clients that each close their connection
+// and connect anew before every round trip; extra counters connects_per_sec
+// and server_cpu_us_per_connect.
 // Each run: 300 ms warm-up, 2 s measured (WEFT_ECHO_SECONDS overrides). On a
 // shared machine compare servers with --benchmark_repetitions=5
 // --benchmark_enable_random_interleaving=true (docs/io.md).
@@ -131,10 +135,11 @@ BENCHMARK(BM_Sleep_Wakeup_Pthread)->Arg(100)->Arg(1000)->UseRealTime()->Unit(ben
 
 #ifdef WEFT_ECHO_BIN_DIR
 
-void echo(benchmark::State& state, const char* binary, std::vector<std::string> args) {
+void echo(benchmark::State& state, const std::string& binary, const std::vector<std::string>& args, int reconnect_every) {
   weft_echo::load_options lo;
   lo.connections = static_cast<int>(state.range(0));
   lo.message = 64;
+  lo.reconnect_every = reconnect_every;
   if (const char* s = std::getenv("WEFT_ECHO_SECONDS")) lo.measure = std::chrono::seconds(std::atoi(s));
   weft_echo::load_result total;
   int server_status = 0;
@@ -163,6 +168,7 @@ void echo(benchmark::State& state, const char* binary, std::vector<std::string> 
     total.p50_us = std::max(total.p50_us, r.p50_us);
     total.p99_us = std::max(total.p99_us, r.p99_us);
     total.failed += r.failed;
+    total.connects += r.connects;
   }
   state.counters["rps"] = static_cast<double>(total.round_trips) / total.seconds;
   state.counters["p50_us"] = total.p50_us;
@@ -172,30 +178,54 @@ void echo(benchmark::State& state, const char* binary, std::vector<std::string> 
   auto rt = static_cast<double>(std::max<std::uint64_t>(total.round_trips, 1));
   state.counters["server_cpu_us"] = server_cpu * 1e6 / rt;
   state.counters["client_cpu_us"] = client_cpu * 1e6 / rt;
+  if (reconnect_every > 0) {
+    state.counters["connects_per_sec"] = static_cast<double>(total.connects) / total.seconds;
+    state.counters["server_cpu_us_per_connect"] =
+        server_cpu * 1e6 / static_cast<double>(std::max<std::uint64_t>(total.connects, 1));
+  }
   state.counters["failed"] = total.failed;
   state.counters["server_exit"] = server_status;
   state.SetItemsProcessed(static_cast<std::int64_t>(total.round_trips));
 }
 
-void BM_Echo(benchmark::State& state) { echo(state, "echo_weft", {"--workers", "2", "--engine", "io_uring"}); }
-void BM_Echo_WeftEpoll(benchmark::State& state) { echo(state, "echo_weft", {"--workers", "2", "--engine", "epoll"}); }
-void BM_Echo_Pthread(benchmark::State& state) { echo(state, "echo_pthread", {}); }
-void BM_Echo_Epoll(benchmark::State& state) { echo(state, "echo_epoll", {}); }
-#ifdef WEFT_ECHO_HAVE_URING
-void BM_Echo_Uring(benchmark::State& state) { echo(state, "echo_uring", {"--recv", "single"}); }
-void BM_Echo_UringMultishot(benchmark::State& state) { echo(state, "echo_uring", {"--recv", "multishot"}); }
-#endif
+// The servers compared; each is registered as BM_Echo<suffix> (1, 100 and
+// 1000 long-lived connections) and BM_EchoChurn<suffix> (100 clients that
+// connect anew for every round trip: accept, spawn and close per message).
+struct server_kind {
+  const char* suffix;
+  const char* binary;
+  std::vector<std::string> args;
+};
 
-#define WEFT_ECHO_BENCH(fn) \
-  BENCHMARK(fn)->Arg(1)->Arg(100)->Arg(1000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond)
-WEFT_ECHO_BENCH(BM_Echo);
-WEFT_ECHO_BENCH(BM_Echo_WeftEpoll);
-WEFT_ECHO_BENCH(BM_Echo_Pthread);
-WEFT_ECHO_BENCH(BM_Echo_Epoll);
+const std::vector<server_kind>& server_kinds() {
+  static const std::vector<server_kind> kinds = {
+      {"", "echo_weft", {"--workers", "2", "--engine", "io_uring"}},
+      {"_WeftEpoll", "echo_weft", {"--workers", "2", "--engine", "epoll"}},
+      {"_Pthread", "echo_pthread", {}},
+      {"_Epoll", "echo_epoll", {}},
 #ifdef WEFT_ECHO_HAVE_URING
-WEFT_ECHO_BENCH(BM_Echo_Uring);
-WEFT_ECHO_BENCH(BM_Echo_UringMultishot);
+      {"_Uring", "echo_uring", {"--recv", "single"}},
+      {"_UringMultishot", "echo_uring", {"--recv", "multishot"}},
 #endif
+  };
+  return kinds;
+}
+
+[[maybe_unused]] const int registered = [] {
+  for (const server_kind& k : server_kinds()) {
+    auto run = [&k](int reconnect_every) {
+      return [&k, reconnect_every](benchmark::State& state) { echo(state, k.binary, k.args, reconnect_every); };
+    };
+    benchmark::RegisterBenchmark((std::string("BM_Echo") + k.suffix).c_str(), run(0))
+        ->Arg(1)->Arg(100)->Arg(1000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  }
+  for (const server_kind& k : server_kinds()) {
+    auto churn = [&k](benchmark::State& state) { echo(state, k.binary, k.args, 1); };
+    benchmark::RegisterBenchmark((std::string("BM_EchoChurn") + k.suffix).c_str(), churn)
+        ->Arg(100)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  }
+  return 0;
+}();
 
 #endif  // WEFT_ECHO_BIN_DIR
 

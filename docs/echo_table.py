@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Turns the echo benchmark's JSON (bench/run_echo_benchmarks.sh) into the
 results section of docs/io.md: a table of every server at 1, 100 and 1000
-connections (medians of the repetitions) and issue 5's targets as ratios of
-that one run.
+connections (medians of the repetitions), issue 5's targets as ratios of
+that one run, and connection churn.
 
     docs/echo_table.py --json docs/io_bench.json --doc docs/io.md --command "..."
 
@@ -110,8 +110,22 @@ def section(data, command):
         "Spread of the repetitions at 1000 connections (rps, min..max): "
         + ", ".join(f"`{k}` {spread(k)}" for k, _ in SERVERS if rs.get((k, 1000)))
         + ".",
-        END,
     ]
+    churn = [(k.replace("BM_Echo", "BM_EchoChurn", 1), label) for k, label in SERVERS]
+    churn = [(k, label, rs[(k, 100)]) for k, label in churn if rs.get((k, 100))]
+    if churn:
+        lines += [
+            "",
+            "Connection churn (`BM_EchoChurn*/100`): 100 clients, each connecting anew for every round trip "
+            "(connect, 64-byte echo, close); medians.",
+            "",
+            "| server | connections/s | server CPU per connection | p99 round trip |",
+            "| --- | --- | --- | --- |",
+        ]
+        for k, label, r in churn:
+            lines.append(f"| {label} (`{k}`) | {fmt_k(med(r, 'connects_per_sec'))} | "
+                         f"{med(r, 'server_cpu_us_per_connect'):.1f} µs | {fmt_us(med(r, 'p99_us'))} |")
+    lines.append(END)
     return "\n".join(lines)
 
 

@@ -24,6 +24,9 @@ struct load_options {
   weft::io::address server;
   int connections = 100;
   std::size_t message = 64;  // bytes per request (and echo)
+  // 0: each client keeps its connection; N: it closes it and connects anew
+  // after every N round trips (connection churn: accept, spawn, close).
+  int reconnect_every = 0;
   std::chrono::milliseconds warmup{300};
   std::chrono::milliseconds measure{2000};
   // Called when measuring starts and ends (e.g. to read the server's CPU time).
@@ -36,7 +39,8 @@ struct load_result {
   double rps = 0;                 // round trips per second
   double p50_us = 0;
   double p99_us = 0;
-  int failed = 0;  // connections that failed (connect or I/O error)
+  int failed = 0;  // clients that failed (connect or I/O error)
+  std::uint64_t connects = 0;  // connections made while measuring (churn)
 };
 
 // Drives the server for warmup + measure; call from a green thread of a weft runtime.
@@ -44,6 +48,7 @@ inline load_result run_load(const load_options& o) {
   enum : int { warming, measuring, stopping };
   std::atomic<int> phase{warming};
   std::atomic<int> failed{0};
+  std::atomic<std::uint64_t> connects{0};
   weft::latch connected(o.connections);
   std::vector<std::vector<std::uint32_t>> lat(static_cast<std::size_t>(o.connections));
   std::vector<weft::thread<void>> clients;
@@ -54,9 +59,12 @@ inline load_result run_load(const load_options& o) {
       mine.reserve(1 << 14);
       std::vector<char> out(o.message, static_cast<char>('a' + i % 26)), in(o.message);
       weft::io::socket s;
-      try {
+      auto open = [&] {
         s = weft::io::socket::connect(o.server, std::chrono::seconds(10));
         s.set_nodelay();
+      };
+      try {
+        open();
       } catch (const std::exception&) {
         failed.fetch_add(1);
         connected.count_down();
@@ -65,7 +73,12 @@ inline load_result run_load(const load_options& o) {
       connected.count_down();
       connected.wait();
       try {
-        while (phase.load(std::memory_order_relaxed) != stopping) {
+        for (int k = 1; phase.load(std::memory_order_relaxed) != stopping; ++k) {
+          if (o.reconnect_every > 0 && k % o.reconnect_every == 0) {
+            s.close();
+            open();
+            if (phase.load(std::memory_order_relaxed) == measuring) connects.fetch_add(1, std::memory_order_relaxed);
+          }
           auto t0 = std::chrono::steady_clock::now();
           s.write_all(out.data(), out.size());
           if (s.read_exact(in.data(), in.size()) != in.size()) throw std::runtime_error("server closed");
@@ -96,6 +109,7 @@ inline load_result run_load(const load_options& o) {
   r.seconds = std::chrono::duration<double>(end - start).count();
   r.rps = static_cast<double>(r.round_trips) / r.seconds;
   r.failed = failed.load();
+  r.connects = connects.load();
   if (!all.empty()) {
     auto pct = [&all](double p) {
       auto k = static_cast<std::size_t>(p * static_cast<double>(all.size() - 1));
