@@ -2,7 +2,9 @@
 // reads and writes, end of stream, peer resets, refused connections.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -27,6 +29,40 @@ TEST_P(IoSocket, ReportsItsEngine) {
   weft::runtime rt(opts(1));
   auto name = weft::spawn_in(rt, [] { return std::string(weft::io::engine_name()); }).join();
   EXPECT_EQ(name, GetParam() == weft::io_engine::io_uring ? "io_uring" : "epoll");
+}
+
+// weft relies on every socket it makes being non-blocking (it creates them
+// with SOCK_NONBLOCK instead of an fcntl per connection) and close-on-exec.
+TEST_P(IoSocket, EverySocketItMakesIsNonBlockingAndCloseOnExec) {
+  auto flags_ok = [](const io::socket& s) {
+    int fl = ::fcntl(s.fd(), F_GETFL), fd_fl = ::fcntl(s.fd(), F_GETFD);
+    return fl >= 0 && (fl & O_NONBLOCK) && fd_fl >= 0 && (fd_fl & FD_CLOEXEC);
+  };
+  weft::runtime rt(opts(2));
+  weft::spawn_in(rt, [&] {
+    io::socket listener = io::socket::listen(address::loopback(0));
+    EXPECT_TRUE(flags_ok(listener)) << "listen";
+    auto conn = weft::spawn([&] { return io::socket::connect(address::loopback(listener.local_address().port())); });
+    address peer;
+    io::socket accepted = listener.accept(peer);
+    io::socket connected = conn.join();
+    EXPECT_TRUE(flags_ok(accepted)) << "accept(peer)";
+    EXPECT_TRUE(flags_ok(connected)) << "connect";
+    auto conn2 = weft::spawn([&] { return io::socket::connect(address::loopback(listener.local_address().port())); });
+    io::socket accepted2 = listener.accept();
+    EXPECT_TRUE(flags_ok(accepted2)) << "accept";
+    conn2.join();
+    auto [a, b] = io::socket::pair();
+    EXPECT_TRUE(flags_ok(a) && flags_ok(b)) << "pair";
+    EXPECT_TRUE(flags_ok(io::socket::datagram(AF_INET))) << "datagram";
+    EXPECT_TRUE(flags_ok(io::socket::bind_datagram(address::loopback(0)))) << "bind_datagram";
+    // adopt() of a blocking descriptor makes it non-blocking.
+    int raw[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, raw), 0);
+    io::socket adopted = io::socket::adopt(raw[0]);
+    EXPECT_TRUE(flags_ok(adopted)) << "adopt";
+    ::close(raw[1]);
+  }).join();
 }
 
 TEST_P(IoSocket, EchoManyConnections) {

@@ -15,6 +15,8 @@
 #include <functional>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "weft/io.hpp"
 #include "weft/weft.hpp"
 
@@ -24,7 +26,7 @@ struct load_options {
   weft::io::address server;
   int connections = 100;
   std::size_t message = 64;  // bytes per request (and echo)
-  // 0: each client keeps its connection; N: it closes it and connects anew
+  // 0: each client keeps its connection; N: it resets it and connects anew
   // after every N round trips (connection churn: accept, spawn, close).
   int reconnect_every = 0;
   std::chrono::milliseconds warmup{300};
@@ -75,6 +77,13 @@ inline load_result run_load(const load_options& o) {
       try {
         for (int k = 1; phase.load(std::memory_order_relaxed) != stopping; ++k) {
           if (o.reconnect_every > 0 && k % o.reconnect_every == 0) {
+            // Closed with a reset (SO_LINGER 0): a graceful close would
+            // leave the client's side in TIME_WAIT, and with tens of
+            // thousands of those every connect() searches the ephemeral
+            // ports for one still free -- the benchmark would measure that
+            // search (~120 us per connect here) instead of the server.
+            linger l{1, 0};
+            s.set_option(SOL_SOCKET, SO_LINGER, &l, sizeof l);
             s.close();
             open();
             if (phase.load(std::memory_order_relaxed) == measuring) connects.fetch_add(1, std::memory_order_relaxed);

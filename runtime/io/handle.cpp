@@ -239,8 +239,8 @@ void cancel_all(io_handle& h) {
 
 }  // namespace
 
-io_handle* handle_create(int fd, bool is_socket, bool pollable) {
-  if (pollable) {
+io_handle* handle_create(int fd, bool is_socket, bool pollable, bool made_nonblocking) {
+  if (pollable && !made_nonblocking) {
     int fl = ::fcntl(fd, F_GETFL);
     if (fl >= 0 && !(fl & O_NONBLOCK)) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
   }

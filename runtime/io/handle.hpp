@@ -85,8 +85,10 @@ struct io_handle {
   io_handle* reg_next = nullptr;
 };
 
-// Makes a handle owning fd (O_NONBLOCK is set for pollable descriptors).
-io_handle* handle_create(int fd, bool is_socket, bool pollable);
+// Makes a handle owning fd (O_NONBLOCK is set for pollable descriptors,
+// unless the caller made fd with it: SOCK_NONBLOCK saves a syscall per
+// accepted connection).
+io_handle* handle_create(int fd, bool is_socket, bool pollable, bool made_nonblocking = false);
 // Closes the handle if needed and frees it (possibly deferred).
 void handle_destroy(io_handle* h) noexcept;
 

@@ -106,11 +106,11 @@ socket socket::listen(const address& at, const listen_options& opts) {
   if (::bind(g.fd, at.data(), at.size()) != 0)
     throw std::system_error(errno, std::system_category(), "weft::io::socket::listen: bind " + at.to_string());
   if (::listen(g.fd, opts.backlog) != 0) raise_errno("listen", g.fd);
-  return socket(detail::io::handle_create(g.release(), true, true));
+  return socket(detail::io::handle_create(g.release(), true, true, true));
 }
 
 socket socket::connect(const address& to, deadline d) {
-  socket s(detail::io::handle_create(new_socket(to.family(), SOCK_STREAM, "connect"), true, true));
+  socket s(detail::io::handle_create(new_socket(to.family(), SOCK_STREAM, "connect"), true, true, true));
   io_request r;
   r.op = opcode::connect;
   r.addr = to.data();
@@ -128,13 +128,13 @@ socket socket::bind_datagram(const address& at) {
   fd_guard g{new_socket(at.family(), SOCK_DGRAM, "bind_datagram")};
   if (::bind(g.fd, at.data(), at.size()) != 0)
     throw std::system_error(errno, std::system_category(), "weft::io::socket::bind_datagram: bind " + at.to_string());
-  return socket(detail::io::handle_create(g.release(), true, true));
+  return socket(detail::io::handle_create(g.release(), true, true, true));
 }
 
 socket socket::datagram(int family) {
   if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
     throw error(errc::invalid_argument, "weft::io::socket::datagram: family must be AF_INET, AF_INET6 or AF_UNIX");
-  return socket(detail::io::handle_create(new_socket(family, SOCK_DGRAM, "datagram"), true, true));
+  return socket(detail::io::handle_create(new_socket(family, SOCK_DGRAM, "datagram"), true, true, true));
 }
 
 std::pair<socket, socket> socket::pair(int type) {
@@ -142,8 +142,8 @@ std::pair<socket, socket> socket::pair(int type) {
     throw error(errc::invalid_argument, "weft::io::socket::pair: type must be SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET");
   int fds[2];
   if (::socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) raise_errno("pair", -1);
-  socket a(detail::io::handle_create(fds[0], true, true));
-  socket b(detail::io::handle_create(fds[1], true, true));
+  socket a(detail::io::handle_create(fds[0], true, true, true));
+  socket b(detail::io::handle_create(fds[1], true, true, true));
   return {std::move(a), std::move(b)};
 }
 
@@ -163,7 +163,7 @@ socket socket::accept(deadline d) {
   r.op = opcode::accept;
   r.flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
   int fd = static_cast<int>(check("accept", h.fd, detail::io::handle_op(h, r, d.steady_ns())));
-  return socket(detail::io::handle_create(fd, true, true));
+  return socket(detail::io::handle_create(fd, true, true, true));
 }
 
 socket socket::accept(address& peer, deadline d) {
@@ -176,7 +176,7 @@ socket socket::accept(address& peer, deadline d) {
   r.addr_out = reinterpret_cast<sockaddr*>(&ss);
   r.addrlen_out = &len;
   int fd = static_cast<int>(check("accept", h.fd, detail::io::handle_op(h, r, d.steady_ns())));
-  socket s(detail::io::handle_create(fd, true, true));
+  socket s(detail::io::handle_create(fd, true, true, true));
   peer = address(reinterpret_cast<sockaddr*>(&ss), len);
   return s;
 }
