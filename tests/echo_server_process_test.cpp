@@ -197,7 +197,8 @@ TEST_P(EchoServerProcess, ByteAtATimeClient) {
   expect_clean_exit(*server, SIGTERM);
 }
 
-// 4 MiB in one send() while a reader thread takes the echo.
+// 4 MiB in one send() (completed if it returns short) while a reader thread
+// takes the echo.
 TEST_P(EchoServerProcess, FourMebibytesInOneWrite) {
   auto server = start();
   ASSERT_TRUE(server);
@@ -210,8 +211,11 @@ TEST_P(EchoServerProcess, FourMebibytesInOneWrite) {
   std::thread reader([&] { rerr = read_and_check(c, seed_, size); });
   ssize_t sent = ::send(c.fd(), out.data(), size, MSG_NOSIGNAL);
   int send_errno = errno;
-  EXPECT_EQ(sent, static_cast<ssize_t>(size)) << "one blocking send of 4 MiB: " << errno_text(send_errno);
-  if (sent > 0 && static_cast<std::size_t>(sent) < size) {
+  // A blocking send may still return short (POSIX allows it, and Linux does
+  // so now and then under load): the rest follows, and the echo must be whole.
+  EXPECT_GT(sent, 0) << "one blocking send of 4 MiB: " << errno_text(send_errno);
+  if (sent < 0) sent = 0;  // the reader is running: finish the stream, then join
+  if (static_cast<std::size_t>(sent) < size) {
     EXPECT_EQ(c.send_all(out.data() + sent, size - static_cast<std::size_t>(sent)), "");
   }
   c.shutdown_write();
