@@ -3,6 +3,7 @@
 // exceptions nobody will see.
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -157,10 +158,14 @@ TEST_P(JoinTest, JoinAnyFromAForeignThreadReapsForeignSpawns) {
 TEST_P(JoinTest, OrphansPassToTheRoot) {
   weft::run(opts(), [] {
     weft::thread_id root = weft::this_thread::id();
-    weft::event release;
+    // Shared: the detached grandchild below is never joined and may still be
+    // inside wait() when this function returns, so it keeps the event alive
+    // (a stack event here was a use after scope: it hung 1 run in ~100 under TSan).
+    auto release_owner = std::make_shared<weft::event>();
+    weft::event& release = *release_owner;
     weft::thread_id grandchild = 0;
     auto parent = weft::spawn([&] {
-      auto g = weft::spawn([&] { release.wait(); });
+      auto g = weft::spawn([keep = release_owner] { keep->wait(); });
       grandchild = g.id();
       EXPECT_EQ(info_of(grandchild)->parent, weft::this_thread::id());
       g.detach();
