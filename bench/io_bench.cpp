@@ -23,9 +23,9 @@
 //                      per message as weft issues them (bench/echo/echo_uring.cpp)
 //   BM_Echo_UringMultishot  the same with multishot recv into provided buffers
 //                      (and multishot accept)
-// BM_EchoChurn<same suffixes>/C: C clients that each close their connection
-// and connect anew before every round trip; extra counters connects_per_sec
-// and server_cpu_us_per_connect.
+// BM_EchoChurn<same suffixes>/C: C clients that each reset their connection
+// (SO_LINGER 0, see load.hpp) and connect anew after every round trip; extra
+// counters connects_per_sec and server_cpu_us_per_connect.
 // Each run: 300 ms warm-up, 2 s measured (WEFT_ECHO_SECONDS overrides). On a
 // shared machine compare servers with --benchmark_repetitions=5
 // --benchmark_enable_random_interleaving=true (docs/io.md).
@@ -212,18 +212,14 @@ const std::vector<server_kind>& server_kinds() {
 }
 
 [[maybe_unused]] const int registered = [] {
-  for (const server_kind& k : server_kinds()) {
-    auto run = [&k](int reconnect_every) {
-      return [&k, reconnect_every](benchmark::State& state) { echo(state, k.binary, k.args, reconnect_every); };
-    };
-    benchmark::RegisterBenchmark((std::string("BM_Echo") + k.suffix).c_str(), run(0))
+  for (const server_kind& k : server_kinds())
+    benchmark::RegisterBenchmark((std::string("BM_Echo") + k.suffix).c_str(),
+                                 [&k](benchmark::State& state) { echo(state, k.binary, k.args, 0); })
         ->Arg(1)->Arg(100)->Arg(1000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  }
-  for (const server_kind& k : server_kinds()) {
-    auto churn = [&k](benchmark::State& state) { echo(state, k.binary, k.args, 1); };
-    benchmark::RegisterBenchmark((std::string("BM_EchoChurn") + k.suffix).c_str(), churn)
+  for (const server_kind& k : server_kinds())
+    benchmark::RegisterBenchmark((std::string("BM_EchoChurn") + k.suffix).c_str(),
+                                 [&k](benchmark::State& state) { echo(state, k.binary, k.args, 1); })
         ->Arg(100)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  }
   return 0;
 }();
 

@@ -75,8 +75,8 @@ inline load_result run_load(const load_options& o) {
       connected.count_down();
       connected.wait();
       try {
-        for (int k = 1; phase.load(std::memory_order_relaxed) != stopping; ++k) {
-          if (o.reconnect_every > 0 && k % o.reconnect_every == 0) {
+        for (int k = 0; phase.load(std::memory_order_relaxed) != stopping; ++k) {
+          if (o.reconnect_every > 0 && k > 0 && k % o.reconnect_every == 0) {
             // Closed with a reset (SO_LINGER 0): a graceful close would
             // leave the client's side in TIME_WAIT, and with tens of
             // thousands of those every connect() searches the ephemeral

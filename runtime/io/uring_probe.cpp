@@ -35,16 +35,11 @@
 namespace weft::detail::io {
 namespace {
 
-struct flag_set {
-  const char* name;
-  unsigned flags;
-};
-
-constexpr flag_set k_defer_flag{"defer",
-                                IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG};
-constexpr flag_set k_defer{"defer", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
-constexpr flag_set k_coop{"coop", IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG};
-constexpr flag_set k_plain{"plain", 0};
+// The setup flag sets, in order of preference (the names of the header comment).
+constexpr unsigned k_defer = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+constexpr unsigned k_defer_flag = k_defer | IORING_SETUP_TASKRUN_FLAG;
+constexpr unsigned k_coop = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+constexpr unsigned k_plain = 0;
 
 std::string errno_text(int e) { return std::string(std::strerror(e)); }
 
@@ -144,7 +139,7 @@ std::string describe(unsigned setup_flags) {
 uring_probe run_probe() {
   uring_probe out;
   constexpr int n = 4;
-  const flag_set* order[n] = {&k_defer_flag, &k_defer, &k_coop, &k_plain};
+  const unsigned order[n] = {k_defer_flag, k_defer, k_coop, k_plain};
   int first = 0;
   if (const char* env = std::getenv("WEFT_URING_SETUP"); env && *env) {
     if (std::strcmp(env, "defer") == 0) first = 0;
@@ -160,7 +155,7 @@ uring_probe run_probe() {
   for (int i = first; i < n; ++i) {
     io_uring ring;
     io_uring_params p{};
-    p.flags = order[i]->flags;
+    p.flags = order[i];
     int r = io_uring_queue_init_params(8, &ring, &p);
     // An older kernel that lacks some of these flags: try the next set.
     if (r == -EINVAL && i < n - 1 && first == 0) {
@@ -172,7 +167,7 @@ uring_probe run_probe() {
       break;
     }
     std::string why = check_ring(ring, p);
-    bool flag_broken = why.empty() && order[i] == &k_defer_flag && !flags_deferred_work(ring);
+    bool flag_broken = why.empty() && order[i] == k_defer_flag && !flags_deferred_work(ring);
     io_uring_queue_exit(&ring);
     if (flag_broken) continue;  // the same without TASKRUN_FLAG
     if (!why.empty()) {
@@ -180,7 +175,7 @@ uring_probe run_probe() {
       return out;
     }
     out.ok = true;
-    out.setup_flags = order[i]->flags;
+    out.setup_flags = order[i];
     out.features = describe(out.setup_flags);
     return out;
   }
