@@ -3,20 +3,20 @@
 #include <string>
 #include <thread>
 
-#include "park.hpp"
-#include "scheduler.hpp"
-#include "tcb.hpp"
+#include "core/park.hpp"
+#include "core/runtime_impl.hpp"
+#include "core/tcb.hpp"
 #include "weft/runtime.hpp"
 #include "weft/this_thread.hpp"
 #include "weft/thread.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft {
 namespace detail {
 namespace {
 
-scheduler& caller_scheduler(const char* what) {
-  scheduler* s = scheduler_for_caller();
+runtime_impl& caller_runtime(const char* what) {
+  runtime_impl* s = runtime_for_caller();
   if (!s)
     throw error(errc::no_runtime, std::string(what) +
                                       ": no runtime for this thread (call from a green thread, or have exactly one "
@@ -26,7 +26,7 @@ scheduler& caller_scheduler(const char* what) {
 
 struct ref_guard {
   tcb* t;
-  ~ref_guard() { t->sched().release(t); }
+  ~ref_guard() { t->rt().release(t); }
 };
 
 [[noreturn]] void bad_state(const char* op, const tcb* t, thread_state s, const char* why) {
@@ -37,7 +37,7 @@ struct ref_guard {
 }  // namespace
 
 tcb* tcb_create(runtime* rt, const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
-  scheduler& s = rt ? rt->impl() : caller_scheduler("spawn");
+  runtime_impl& s = rt ? rt->impl() : caller_runtime("spawn");
   return s.create(attrs, task_size, task_align);
 }
 
@@ -49,16 +49,16 @@ void tcb_start(tcb* t, task_base* task) noexcept {
   // task() finds the task at a fixed offset; a task type whose task_base
   // were not at its start would break that, so check once per spawn.
   if (static_cast<void*>(task) != tcb_task_storage(t)) std::abort();
-  t->sched().admit(t);
+  t->rt().admit(t);
 }
 
-void tcb_abandon(tcb* t) noexcept { t->sched().abandon(t); }
+void tcb_abandon(tcb* t) noexcept { t->rt().abandon(t); }
 
 void tcb_wait(tcb* t) {
   if (t == current_tcb()) throw error(errc::deadlock, "join: thread " + std::to_string(t->id) + " cannot join itself");
   waiter w = make_waiter();
   w.data = t;
-  wait_queue& q = t->sched().join_queue(t);
+  wait_queue& q = t->rt().join_queue(t);
   wq_lock(q);
   if (t->load_state() == thread_state::terminated) {
     wq_unlock(q);
@@ -69,12 +69,12 @@ void tcb_wait(tcb* t) {
 }
 
 void tcb_release(tcb* t) noexcept {
-  t->sched().reap(t);
-  t->sched().release(t);
+  t->rt().reap(t);
+  t->rt().release(t);
 }
 
 void tcb_detach(tcb* t) noexcept {
-  wait_queue& q = t->sched().join_queue(t);
+  wait_queue& q = t->rt().join_queue(t);
   wq_lock(q);
   t->detached = true;
   bool ended = t->load_state() == thread_state::terminated;
@@ -103,12 +103,12 @@ using namespace detail;
 
 thread_id join_any() {
   tcb* self = current_tcb();
-  scheduler& s = self ? self->sched() : caller_scheduler("join_any");
+  runtime_impl& s = self ? self->rt() : caller_runtime("join_any");
   return s.join_any(self);
 }
 
 void suspend(thread_id id) {
-  scheduler& s = caller_scheduler("suspend");
+  runtime_impl& s = caller_runtime("suspend");
   tcb* t = s.find_and_ref(id);
   ref_guard g{t};
   thread_state ts = t->load_state();
@@ -123,11 +123,11 @@ void suspend(thread_id id) {
   if (t->suspend_req.exchange(true, std::memory_order_seq_cst)) bad_state("suspend", t, ts, "is already suspended");
   // A thread suspending itself leaves now; others are taken out when a
   // worker next handles them (tcb.hpp), and do not run meanwhile.
-  if (t == current_tcb()) current_worker()->yield_current();
+  if (t == current_tcb()) this_thread::yield();
 }
 
 void resume(thread_id id) {
-  scheduler& s = caller_scheduler("resume");
+  runtime_impl& s = caller_runtime("resume");
   tcb* t = s.find_and_ref(id);
   ref_guard g{t};
   if (!t->suspend_req.exchange(false, std::memory_order_seq_cst))
@@ -139,7 +139,7 @@ void resume(thread_id id) {
     s.enqueue(t, enqueue_kind::woken);
 }
 
-std::vector<thread_info> snapshot() { return caller_scheduler("snapshot").snapshot(); }
+std::vector<thread_info> snapshot() { return caller_runtime("snapshot").snapshot(); }
 
 // ---------------------------------------------------------------- this_thread
 
@@ -195,7 +195,7 @@ void suspend() {
 
 // ---------------------------------------------------------------- runtime
 
-runtime::runtime(const options& opts) : impl_(std::make_unique<scheduler>(opts)) { impl_->start(); }
+runtime::runtime(const options& opts) : impl_(std::make_unique<runtime_impl>(opts)) { impl_->start(); }
 
 runtime::~runtime() {
   if (!impl_) return;

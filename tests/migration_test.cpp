@@ -20,7 +20,7 @@
 
 #include "test_support.hpp"
 #include "weft/semaphore.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace {
 

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "tcb.hpp"
+#include "core/tcb.hpp"
 #include "test_support.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace {
 

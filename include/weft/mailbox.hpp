@@ -50,7 +50,7 @@ class mailbox_base {
   const std::type_info& type;
   std::atomic<std::uint32_t> refs{1};
   // Registry fields (runtime/msg/mailbox.cpp), guarded by its shard lock.
-  const void* sched = nullptr;
+  const void* rt_key = nullptr;
   thread_id owner = 0;
   mailbox_base* hnext = nullptr;
   bool registered = false;

@@ -14,7 +14,7 @@
 namespace weft {
 
 namespace detail {
-class scheduler;
+class runtime_impl;
 }
 
 // An embeddable runtime. Construction starts the workers; destruction waits
@@ -41,10 +41,10 @@ class runtime {
   // Name of the compiled-in context-switch backend.
   static const char* context_backend() noexcept;
 
-  detail::scheduler& impl() noexcept { return *impl_; }
+  detail::runtime_impl& impl() noexcept { return *impl_; }
 
  private:
-  std::unique_ptr<detail::scheduler> impl_;
+  std::unique_ptr<detail::runtime_impl> impl_;
 };
 
 // Runs main_fn as the root green thread of a fresh runtime built from opts,

@@ -1,6 +1,6 @@
 // Hand-written backend: see switch_x86_64.S / switch_aarch64.S for the frame
 // layout that context_make reproduces on a fresh stack.
-#include "context.hpp"
+#include "context/context.hpp"
 
 #include <cstdint>
 #include <cstring>

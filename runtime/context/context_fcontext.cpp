@@ -3,7 +3,7 @@
 // switch_args and the resumed side stores the returned fcontext there.
 #include <boost/context/detail/fcontext.hpp>
 
-#include "context.hpp"
+#include "context/context.hpp"
 
 namespace weft::detail {
 namespace bc = boost::context::detail;

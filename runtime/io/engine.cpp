@@ -24,10 +24,10 @@
 #include "io/handle.hpp"
 #include "io/uring_probe.hpp"
 #include "weft/error.hpp"
-#include "scheduler.hpp"
+#include "core/runtime_impl.hpp"
 #include "weft/io/engine.hpp"
 #include "weft/options.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail::io {
 namespace {
@@ -93,8 +93,8 @@ engine_choice choose_engine(const options& opts) {
 
 std::unique_ptr<engine> make_engine(worker& w) {
   // Sockets rely on one kind per runtime: workers after the first follow it.
-  engine_choice c = w.index == 0 ? choose_engine(w.sched.opts)
-                                 : engine_choice{w.sched.workers.front()->io->kind(), true};
+  engine_choice c = w.index == 0 ? choose_engine(w.rt.opts)
+                                 : engine_choice{w.rt.workers.front()->io->kind(), true};
   if (c.kind == engine_kind::epoll) return make_epoll_engine(w);
   int err = ENOSYS;
 #if WEFT_HAVE_LIBURING
@@ -211,7 +211,7 @@ std::int64_t perform_nowait(const io_request& r) noexcept {
 namespace weft::io {
 
 const char* engine_name() {
-  detail::scheduler* s = detail::scheduler_for_caller();
+  detail::runtime_impl* s = detail::runtime_for_caller();
   if (!s)
     throw error(errc::no_runtime,
                 "weft::io::engine_name: no runtime for this thread (call from a green thread or have exactly one "

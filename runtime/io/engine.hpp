@@ -40,7 +40,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "park.hpp"
+#include "core/park.hpp"
 
 namespace weft {
 struct options;
@@ -48,7 +48,7 @@ struct options;
 
 namespace weft::detail {
 class worker;
-class scheduler;
+class runtime_impl;
 }  // namespace weft::detail
 
 namespace weft::detail::io {

@@ -38,14 +38,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "clock.hpp"
+#include "base/clock.hpp"
 #include "io/engine.hpp"
 #include "io/handle.hpp"
 #include "io/offload.hpp"
-#include "spinlock.hpp"
+#include "base/spinlock.hpp"
 #include "weft/error.hpp"
 #include "weft/io/blocking.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail::io {
 namespace {
@@ -124,7 +124,7 @@ class epoll_engine final : public engine {
   std::int64_t run(io_request& r, io_handle* h, std::int64_t deadline) override {
     if (!h || !h->pollable) return offload(r, h, deadline);
     bool readable = waits_readable(r.op);
-    wait_queue& q = readable ? h->rq : h->wq;
+    wait_queue& q = readable ? h->read_waiters : h->write_waiters;
     std::atomic<std::uint32_t>& seq = readable ? h->rseq : h->wseq;
     std::uint32_t gen = r.gen;
     for (;;) {

@@ -12,12 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.hpp"
-#include "intrusive_list.hpp"
+#include "base/clock.hpp"
+#include "base/intrusive_list.hpp"
 #include "io/offload.hpp"
-#include "scheduler.hpp"
+#include "core/runtime_impl.hpp"
 #include "weft/this_thread.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail::io {
 namespace {
@@ -55,7 +55,7 @@ void unlink_foreign(io_handle& h, foreign_waiter& f) noexcept {
 }
 
 // Counts an operation in; false once the handle is closing.
-bool enter(io_handle& h, scheduler* s) noexcept {
+bool enter(io_handle& h, runtime_impl* s) noexcept {
   wq_lock(h.gate);
   if (h.closing.load(std::memory_order_relaxed)) {
     wq_unlock(h.gate);
@@ -64,7 +64,7 @@ bool enter(io_handle& h, scheduler* s) noexcept {
   ++h.in_flight;
   if (s) {
     ++h.in_engines;
-    h.sched = s;
+    h.rt = s;
   }
   wq_unlock(h.gate);
   return true;
@@ -185,7 +185,7 @@ std::int64_t run_engine(io_handle* h, io_request& r, std::int64_t deadline, std:
 
 // Cancels the kernel operations on h.fd in every engine of s and waits until
 // each engine has done so.
-void cancel_in_kernel(io_handle& h, scheduler& s) {
+void cancel_in_kernel(io_handle& h, runtime_impl& s) {
   cancel_batch b;
   b.fd = h.fd;
   b.remaining = static_cast<int>(s.workers.size()) + 1;  // +1: ours, dropped below
@@ -217,8 +217,8 @@ bool bump_and_wake(wait_queue& q, std::atomic<std::uint32_t>& seq) noexcept {
 // Cancels h's current operations: generation first, then waiters, then the kernel.
 void cancel_all(io_handle& h) {
   h.cancel_gen.fetch_add(1, std::memory_order_seq_cst);
-  wake_all(h.rq);
-  wake_all(h.wq);
+  wake_all(h.read_waiters);
+  wake_all(h.write_waiters);
   if (!h.pollable) {
     wake_all(h.oq);
     offload_wake_held_back();
@@ -230,9 +230,9 @@ void cancel_all(io_handle& h) {
     [[maybe_unused]] ssize_t r = ::write(f->wake_fd, &one, sizeof one);
   }
   // Only operations on an engine are in a kernel queue; while one is, its
-  // runtime (h.sched) cannot have been destroyed.
+  // runtime (h.rt) cannot have been destroyed.
   int n = h.in_engines;
-  scheduler* s = h.sched;
+  runtime_impl* s = h.rt;
   wq_unlock(h.gate);
   if (n > 0 && s) cancel_in_kernel(h, *s);
 }
@@ -260,7 +260,7 @@ void handle_destroy(io_handle* h) noexcept {
 std::int64_t handle_op(io_handle& h, io_request& r, std::int64_t deadline) {
   worker* w = current_worker();
   bool green = w && w->current;
-  if (!enter(h, green ? &w->sched : nullptr)) return -EBADF;
+  if (!enter(h, green ? &w->rt : nullptr)) return -EBADF;
   std::uint32_t gen = h.cancel_gen.load(std::memory_order_acquire);
   r.fd = h.fd;
   r.gen = gen;
@@ -319,8 +319,8 @@ bool handle_closed(io_handle& h) noexcept { return h.closing.load(std::memory_or
 
 bool handle_ready(io_handle& h, bool readable, bool writable) noexcept {
   bool woke = false;
-  if (readable) woke |= bump_and_wake(h.rq, h.rseq);
-  if (writable) woke |= bump_and_wake(h.wq, h.wseq);
+  if (readable) woke |= bump_and_wake(h.read_waiters, h.rseq);
+  if (writable) woke |= bump_and_wake(h.write_waiters, h.wseq);
   return woke;
 }
 

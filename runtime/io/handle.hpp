@@ -9,7 +9,7 @@
 // Cancellation (cancel(), and close() from another thread while operations
 // wait):
 //   1. bump cancel_gen (close() also sets `closing` under the gate lock);
-//   2. wake the readiness waiters (rq/wq) -- epoll engine and foreign waits
+//   2. wake the readiness waiters (read_waiters/write_waiters) -- epoll engine and foreign waits
 //      notice the new generation and return -ECANCELED;
 //   3. if operations are in flight, post a cancel-by-fd to every io_uring
 //      engine of the runtime and wait until each has run it, so every
@@ -41,7 +41,7 @@
 #include <cstdint>
 
 #include "io/engine.hpp"
-#include "park.hpp"
+#include "core/park.hpp"
 
 namespace weft::detail::io {
 
@@ -64,19 +64,19 @@ struct io_handle {
   bool is_socket = false;  // writes go through send(MSG_NOSIGNAL)
   bool pollable = true;    // false: regular file (epoll engine offloads it)
 
-  // Gate: its lock guards in_flight, in_engines, closing, sched and foreign; close() parks on it.
+  // Gate: its lock guards in_flight, in_engines, closing, rt and foreign; close() parks on it.
   wait_queue gate;
   int in_flight = 0;   // operations inside the handle
   int in_engines = 0;  // of those, the ones a green thread runs on an engine
   std::atomic<bool> closing{false};  // written under the gate lock
-  scheduler* sched = nullptr;  // runtime whose engines may hold operations
+  runtime_impl* rt = nullptr;  // runtime whose engines may hold operations
   foreign_list foreign;  // foreign threads waiting in ppoll
   std::atomic<std::uint32_t> cancel_gen{0};
   // The last recv left data queued (a hint: the next one need not wait first).
   std::atomic<bool> more_queued{false};
 
-  // Readiness (epoll engine and foreign waits): seq counters under rq/wq locks.
-  wait_queue rq, wq;
+  // Readiness (epoll engine and foreign waits): seq counters under read_waiters/write_waiters locks.
+  wait_queue read_waiters, write_waiters;
   std::atomic<std::uint32_t> rseq{0}, wseq{0};
   wait_queue oq;  // regular-file calls waiting on the offload pool (epoll engine)
   std::atomic<engine*> epoll_home{nullptr};  // epoll engine it was registered with

@@ -34,12 +34,12 @@
 #include <system_error>
 #include <thread>
 
-#include "clock.hpp"
+#include "base/clock.hpp"
 #include "io/offload.hpp"
-#include "park.hpp"
+#include "core/park.hpp"
 #include "weft/error.hpp"
 #include "weft/io/blocking.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail {
 namespace {

@@ -33,12 +33,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "clock.hpp"
+#include "base/clock.hpp"
 #include "io/engine.hpp"
 #include "io/uring_probe.hpp"
-#include "sanitizer.hpp"
-#include "spinlock.hpp"
-#include "worker.hpp"
+#include "base/sanitizer.hpp"
+#include "base/spinlock.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail::io {
 namespace {

@@ -47,9 +47,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "intrusive_list.hpp"
+#include "base/intrusive_list.hpp"
 #include "msg/chan_ops.hpp"
-#include "park.hpp"
+#include "core/park.hpp"
 #include "weft/error.hpp"
 
 namespace weft {

@@ -3,7 +3,7 @@
 // chan_core.cpp for the protocol.
 #pragma once
 
-#include "park.hpp"
+#include "core/park.hpp"
 #include "weft/detail/chan_core.hpp"
 
 namespace weft::detail {

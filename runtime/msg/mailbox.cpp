@@ -25,12 +25,12 @@
 #include <string>
 #include <vector>
 
-#include "scheduler.hpp"
-#include "spinlock.hpp"
-#include "tcb.hpp"
+#include "core/runtime_impl.hpp"
+#include "base/spinlock.hpp"
+#include "core/tcb.hpp"
 #include "weft/local.hpp"
 #include "weft/mailbox.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail {
 namespace {
@@ -45,8 +45,8 @@ struct shard {
 constexpr std::size_t nshards = 64;
 shard g_shards[nshards];
 
-std::uint64_t hash_key(const void* sched, thread_id id) noexcept {
-  std::uint64_t h = id * 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(sched) * 0xC2B2AE3D27D4EB4Full;
+std::uint64_t hash_key(const void* rt_key, thread_id id) noexcept {
+  std::uint64_t h = id * 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(rt_key) * 0xC2B2AE3D27D4EB4Full;
   return h ^ (h >> 29);
 }
 
@@ -66,7 +66,7 @@ void maybe_grow(shard& s) noexcept {
   for (mailbox_base* head : fresh) {
     while (mailbox_base* b = head) {
       head = b->hnext;
-      mailbox_base*& slot = bucket_of(s, hash_key(b->sched, b->owner));
+      mailbox_base*& slot = bucket_of(s, hash_key(b->rt_key, b->owner));
       b->hnext = slot;
       slot = b;
     }
@@ -127,12 +127,12 @@ std::string type_name(const std::type_info& t) {
 
 // Sets b's key to the calling green thread and registers it.
 void register_self(mailbox_base* b, tcb* self) noexcept {
-  const void* sched = &self->sched();
-  std::uint64_t h = hash_key(sched, self->id);
+  const void* rt_key = &self->rt();
+  std::uint64_t h = hash_key(rt_key, self->id);
   shard& s = shard_of(h);
   std::lock_guard lk(s.lock);
   // The spawner may be registering the same mailbox under the same key right now.
-  b->sched = sched;
+  b->rt_key = rt_key;
   b->owner = self->id;
   if (!b->dead && !b->registered) insert(s, b, h);
 }
@@ -149,8 +149,8 @@ void mb_owner_gone(mailbox_base* b) noexcept {
   // Close first: blocked senders get their message back, later ones fail.
   b->core().close();
   bool was_registered = false;
-  if (b->sched) {
-    std::uint64_t h = hash_key(b->sched, b->owner);
+  if (b->rt_key) {
+    std::uint64_t h = hash_key(b->rt_key, b->owner);
     shard& s = shard_of(h);
     std::lock_guard lk(s.lock);
     b->dead = true;
@@ -193,30 +193,30 @@ void mb_adopt(mailbox_base* b) noexcept {
 }
 
 void mb_register_spawned(mailbox_base* b, tcb* t) noexcept {
-  const void* sched = &t->sched();
+  const void* rt_key = &t->rt();
   thread_id id = t->id;
-  std::uint64_t h = hash_key(sched, id);
+  std::uint64_t h = hash_key(rt_key, id);
   shard& s = shard_of(h);
   std::lock_guard lk(s.lock);
   if (b->dead || b->registered) return;
-  b->sched = sched;
+  b->rt_key = rt_key;
   b->owner = id;
   insert(s, b, h);
 }
 
 mailbox_base* mb_find(thread_id to) {
   tcb* self = current_tcb();
-  const void* sched = self ? static_cast<const void*>(&self->sched()) : scheduler_for_caller();
-  if (!sched)
+  const void* rt_key = self ? static_cast<const void*>(&self->rt()) : runtime_for_caller();
+  if (!rt_key)
     throw error(errc::no_runtime,
                 "weft::send: from a foreign thread, exactly one weft::runtime must be alive to name thread " +
                     std::to_string(to));
-  std::uint64_t h = hash_key(sched, to);
+  std::uint64_t h = hash_key(rt_key, to);
   shard& s = shard_of(h);
   std::lock_guard lk(s.lock);
   if (s.buckets.empty()) return nullptr;
   for (mailbox_base* b = bucket_of(s, h); b; b = b->hnext) {
-    if (b->owner == to && b->sched == sched) {
+    if (b->owner == to && b->rt_key == rt_key) {
       mb_ref(b);
       return b;
     }

@@ -17,8 +17,8 @@
 #include <cstring>
 #include <string>
 
-#include "park.hpp"
-#include "spinlock.hpp"
+#include "core/park.hpp"
+#include "base/spinlock.hpp"
 #include "weft/error.hpp"
 
 namespace weft {

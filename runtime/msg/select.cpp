@@ -26,9 +26,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "clock.hpp"
+#include "base/clock.hpp"
 #include "msg/chan_ops.hpp"
-#include "park.hpp"
+#include "core/park.hpp"
 #include "weft/error.hpp"
 #include "weft/select.hpp"
 

@@ -2,7 +2,7 @@
 // the queue lock held, so a notify issued right after the unlock finds it.
 #include "weft/condition_variable.hpp"
 
-#include "park.hpp"
+#include "core/park.hpp"
 #include "weft/error.hpp"
 
 namespace weft {

@@ -1,6 +1,6 @@
 #include "weft/event.hpp"
 
-#include "park.hpp"
+#include "core/park.hpp"
 
 namespace weft {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "park.hpp"
+#include "core/park.hpp"
 #include "weft/error.hpp"
 
 namespace weft {

@@ -13,7 +13,7 @@
 // a loop does not switch for every iteration.
 #include "weft/mutex.hpp"
 
-#include "park.hpp"
+#include "core/park.hpp"
 
 namespace weft {
 

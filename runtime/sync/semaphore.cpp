@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "park.hpp"
+#include "core/park.hpp"
 #include "weft/error.hpp"
 
 namespace weft {

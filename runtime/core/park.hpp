@@ -28,7 +28,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "spinlock.hpp"
+#include "base/spinlock.hpp"
 #include "weft/detail/wait_queue.hpp"
 #include "weft/thread_info.hpp"
 

@@ -37,7 +37,7 @@
 // every few picks on the switch path (with the timers). A woken
 // worker starts as a spinner; when the last spinner finds work it wakes
 // another, which spreads a burst over all workers without a broadcast.
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -46,13 +46,13 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "clock.hpp"
-#include "futex.hpp"
+#include "base/clock.hpp"
+#include "base/futex.hpp"
 #include "io/engine.hpp"
-#include "overflow.hpp"
-#include "policy_fifo.hpp"
-#include "scheduler.hpp"
-#include "tcb.hpp"
+#include "stack/overflow.hpp"
+#include "policy/fifo.hpp"
+#include "core/runtime_impl.hpp"
+#include "core/tcb.hpp"
 #include "weft/this_thread.hpp"
 
 namespace weft::detail {
@@ -94,7 +94,7 @@ __attribute__((always_inline)) inline void requeue(worker& w, tcb* prev) {
 
 void post_requeue(worker& w, tcb* prev, void*) { requeue(w, prev); }
 
-void post_exit(worker& w, tcb* prev, void*) { w.sched.retire(w, prev); }
+void post_exit(worker& w, tcb* prev, void*) { w.rt.retire(w, prev); }
 
 }  // namespace
 
@@ -109,8 +109,8 @@ __attribute__((noinline)) tcb* current_tcb() noexcept {
   return w ? w->current : nullptr;
 }
 
-worker::worker(scheduler& s, unsigned i) : sched(s), index(i), rq(make_policy(s.opts)), stacks_(s.stacks), tcbs_(s.tcbs) {
-  fifo_ = dynamic_cast<fifo_policy*>(rq.get());
+worker::worker(runtime_impl& s, unsigned i) : rt(s), index(i), runq(make_policy(s.opts)), stacks_(s.stacks), tcbs_(s.tcbs) {
+  fifo_ = dynamic_cast<fifo_policy*>(runq.get());
   fired_.reserve(64);
   io = detail::io::make_engine(*this);
 }
@@ -152,7 +152,7 @@ void worker::main() {
   }
   if (spinning) {
     spinning = false;
-    sched.nspinning.fetch_sub(1);
+    rt.nspinning.fetch_sub(1);
   }
   overflow_guard_thread_fini();
   tl_worker = nullptr;
@@ -199,7 +199,7 @@ void worker::switch_out(post_action post, bool allow_timers) {
   switch_to(cur, next, false)->run_post();
 }
 
-__attribute__((always_inline)) inline void worker::yield_inline() {
+__attribute__((always_inline)) inline void worker::yield() {
   tcb* cur = current;
   if (cur->suspend_req.load(std::memory_order_relaxed)) {
     // suspend() of the running thread takes effect now, even with nothing else to run.
@@ -212,8 +212,6 @@ __attribute__((always_inline)) inline void worker::yield_inline() {
   switch_to(cur, next, false)->run_post();
 }
 
-void worker::yield_current() { yield_inline(); }
-
 }  // namespace weft::detail
 
 // this_thread::yield lives here rather than in api.cpp so that the whole
@@ -221,7 +219,7 @@ void worker::yield_current() { yield_inline(); }
 void weft::this_thread::yield() noexcept {
   // Read once, before the switch; nothing after it uses it.
   weft::detail::worker* w = weft::detail::tl_worker;
-  if (w && w->current) w->yield_inline();
+  if (w && w->current) w->yield();
   else std::this_thread::yield();
 }
 
@@ -241,12 +239,12 @@ void worker::push_local(tcb* t, enqueue_kind kind) noexcept {
   // would only make it spin and sleep again, which at one connection doubled
   // the CPU of every round trip. A second thread, or one readied while a
   // green thread runs, is worth a helper.
-  bool busy = kind != enqueue_kind::yielded && (current != nullptr || !(fifo_ ? fifo_->empty() : rq->empty()));
-  while (!(fifo_ ? fifo_->push(t, kind) : rq->push(t, kind))) {
+  bool busy = kind != enqueue_kind::yielded && (current != nullptr || !(fifo_ ? fifo_->empty() : runq->empty()));
+  while (!(fifo_ ? fifo_->push(t, kind) : runq->push(t, kind))) {
     // Full: move half to the global queue, where idle workers find it.
-    if (tcb* batch = rq->spill()) sched.global_push_list(batch);
+    if (tcb* batch = runq->spill()) rt.global_push_list(batch);
   }
-  if (busy) sched.wake_idle_if_needed();
+  if (busy) rt.wake_idle_if_needed();
 }
 
 void worker::push_inbox(tcb* t) noexcept {
@@ -281,7 +279,7 @@ void worker::run_timers() noexcept {
   if (next > now) return;
   fired_.clear();
   timers.fire(now, fired_);
-  for (tcb* t : fired_) sched.make_ready(t);
+  for (tcb* t : fired_) rt.make_ready(t);
 }
 
 __attribute__((always_inline)) inline bool worker::prepare(tcb* t) noexcept {
@@ -292,7 +290,7 @@ __attribute__((always_inline)) inline bool worker::prepare(tcb* t) noexcept {
   // Nobody else writes the state of a thread we dequeued. A pinned thread
   // reaches here only on its home worker (or before its first run).
   t->state.store(st(thread_state::running), std::memory_order_relaxed);
-  t->home.store(this, std::memory_order_relaxed);
+  t->last_worker.store(this, std::memory_order_relaxed);
   return true;
 }
 
@@ -304,14 +302,14 @@ __attribute__((noinline)) bool worker::prepare_slow(tcb* t) noexcept {
   }
   if (t->suspend_req.load(std::memory_order_acquire) && take_out_suspended(t)) return false;
   t->state.store(st(thread_state::running), std::memory_order_relaxed);
-  if (!t->pinned || !t->home.load(std::memory_order_relaxed)) t->home.store(this, std::memory_order_relaxed);
+  if (!t->pinned || !t->last_worker.load(std::memory_order_relaxed)) t->last_worker.store(this, std::memory_order_relaxed);
   if (!t->stk_lo) {
     t->set_stk(stacks_.take(t->stk_size));
     if (!t->stk_lo) {
-      sched.fail_start(*this, t);
+      rt.fail_start(*this, t);
       return false;
     }
-    sched.init_context(t);
+    rt.init_context(t);
   }
   return true;
 }
@@ -335,7 +333,7 @@ tcb* worker::pop_inbox() noexcept {
 __attribute__((always_inline)) inline tcb* worker::pick_local(bool allow_timers) noexcept {
   if (__builtin_expect(--chores_ == 0 || inbox_nonempty_.load(std::memory_order_relaxed), 0))
     return pick_slow(allow_timers, nullptr);
-  tcb* t = fifo_ ? fifo_->pop() : rq->pop();
+  tcb* t = fifo_ ? fifo_->pop() : runq->pop();
   if (__builtin_expect(t != nullptr && !t->pinned, 1)) {
     if (prepare(t)) return t;
     t = nullptr;  // prepare disposed of it (suspended, or no stack)
@@ -356,12 +354,12 @@ __attribute__((noinline)) tcb* worker::pick_slow(bool allow_timers, tcb* first) 
   }
   for (tcb* t = first; ; t = nullptr) {
     if (!t && inbox_nonempty_.load(std::memory_order_relaxed)) t = pop_inbox();
-    if (!t && global_first) t = sched.global_pop_into(*this);
-    if (!t) t = fifo_ ? fifo_->pop() : rq->pop();
-    if (!t) t = sched.global_pop_into(*this);
+    if (!t && global_first) t = rt.global_pop_into(*this);
+    if (!t) t = fifo_ ? fifo_->pop() : runq->pop();
+    if (!t) t = rt.global_pop_into(*this);
     if (!t) return nullptr;
     if (t->pinned) {
-      worker* home = t->home.load(std::memory_order_relaxed);
+      worker* home = t->last_worker.load(std::memory_order_relaxed);
       if (home && home != this) {
         home->push_inbox(t);
         continue;
@@ -372,15 +370,15 @@ __attribute__((noinline)) tcb* worker::pick_slow(bool allow_timers, tcb* first) 
 }
 
 tcb* worker::steal_work() noexcept {
-  auto& ws = sched.workers;
+  auto& ws = rt.workers;
   std::size_t n = ws.size();
   std::size_t start = static_cast<std::size_t>(ticks() % n);
   for (std::size_t i = 0; i < n; ++i) {
     worker* v = ws[(start + i) % n].get();
-    if (v == this || v->rq->empty()) continue;
-    while (tcb* t = v->rq->steal_into(*rq)) {
-      if (t->pinned && t->home.load(std::memory_order_relaxed) && t->home.load(std::memory_order_relaxed) != this) {
-        t->home.load(std::memory_order_relaxed)->push_inbox(t);
+    if (v == this || v->runq->empty()) continue;
+    while (tcb* t = v->runq->steal_into(*runq)) {
+      if (t->pinned && t->last_worker.load(std::memory_order_relaxed) && t->last_worker.load(std::memory_order_relaxed) != this) {
+        t->last_worker.load(std::memory_order_relaxed)->push_inbox(t);
         continue;
       }
       if (prepare(t)) return t;
@@ -393,19 +391,19 @@ tcb* worker::steal_work() noexcept {
 tcb* worker::find_runnable() {
   for (;;) {
     if (handed_spinning.exchange(false, std::memory_order_acq_rel)) spinning = true;
-    if (sched.stopped()) return nullptr;
+    if (rt.stopped()) return nullptr;
     run_timers();
     io->poll();
     tcb* t = pick_local(false);
     if (!t) {
-      int busy = static_cast<int>(sched.workers.size()) - sched.nidle.load(std::memory_order_relaxed);
-      if (!spinning && 2 * sched.nspinning.load(std::memory_order_relaxed) < busy) {
+      int busy = static_cast<int>(rt.workers.size()) - rt.nidle.load(std::memory_order_relaxed);
+      if (!spinning && 2 * rt.nspinning.load(std::memory_order_relaxed) < busy) {
         spinning = true;
-        sched.nspinning.fetch_add(1);
+        rt.nspinning.fetch_add(1);
       }
       if (spinning) {
         std::int64_t until = now_ns() + spin_ns;
-        while (!(t = steal_work()) && !(t = pick_local(false)) && !sched.stopped()) {
+        while (!(t = steal_work()) && !(t = pick_local(false)) && !rt.stopped()) {
           io->poll();
           if (now_ns() >= until) break;
           sched_yield();
@@ -421,23 +419,23 @@ tcb* worker::find_runnable() {
         // a spinner instead of a sleeper. Waking only when more work was
         // visible made a cross-worker ping-pong wait for a real kernel wake
         // on every hand-over: 25 us became 640 us on this loaded machine.
-        if (sched.nspinning.fetch_sub(1) == 1) sched.wake_idle_if_needed();
+        if (rt.nspinning.fetch_sub(1) == 1) rt.wake_idle_if_needed();
       }
       return t;
     }
     // Go idle: publish, drop spinning, fence, re-check, sleep.
-    sched.push_idle(this);
+    rt.push_idle(this);
     if (spinning) {
       spinning = false;
-      sched.nspinning.fetch_sub(1);
+      rt.nspinning.fetch_sub(1);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (sched.work_visible(*this) || io->has_completions() || sched.stopped()) {
-      sched.remove_idle(this);
+    if (rt.work_visible(*this) || io->has_completions() || rt.stopped()) {
+      rt.remove_idle(this);
       continue;
     }
     sleep_until(timers.next_deadline());
-    sched.remove_idle(this);
+    rt.remove_idle(this);
   }
 }
 

@@ -1,8 +1,8 @@
-#include "timer_heap.hpp"
+#include "core/timer_heap.hpp"
 
 #include <mutex>
 
-#include "park.hpp"
+#include "core/park.hpp"
 
 namespace weft::detail {
 

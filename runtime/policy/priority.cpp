@@ -10,10 +10,10 @@
 #include <chrono>
 #include <cstdint>
 
-#include "clock.hpp"
-#include "policy.hpp"
-#include "spinlock.hpp"
-#include "tcb.hpp"
+#include "base/clock.hpp"
+#include "core/policy.hpp"
+#include "base/spinlock.hpp"
+#include "core/tcb.hpp"
 
 namespace weft::detail {
 namespace {
@@ -27,7 +27,7 @@ class priority_policy final : public policy {
 
   bool push(tcb* t, enqueue_kind) noexcept override {
     int lv = level_of(t);
-    t->enqueued_at = stamp(now_ns());
+    t->policy_word = stamp(now_ns());
     t->next = nullptr;
     lock_.lock();
     auto& l = lists_[lv];
@@ -72,7 +72,7 @@ class priority_policy final : public policy {
         b &= ~(std::uint64_t{1} << bit);
         int lv = word * 64 + bit;
         tcb* h = lists_[lv].head;
-        std::int64_t waited = static_cast<std::int64_t>(static_cast<std::uint32_t>(stamp(now) - h->enqueued_at)) << 10;
+        std::int64_t waited = static_cast<std::int64_t>(static_cast<std::uint32_t>(stamp(now) - h->policy_word)) << 10;
         std::int64_t eff = lv + waited / aging_ns_;
         if (best < 0 || eff > best_eff) {
           best = lv;

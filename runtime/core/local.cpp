@@ -3,9 +3,9 @@
 #include <mutex>
 #include <vector>
 
-#include "tcb.hpp"
+#include "core/tcb.hpp"
 #include "weft/local.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail {
 namespace {

@@ -12,8 +12,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "policy.hpp"
-#include "tcb.hpp"
+#include "core/policy.hpp"
+#include "core/tcb.hpp"
 
 namespace weft::detail {
 

@@ -1,4 +1,4 @@
-#include "tcb_pool.hpp"
+#include "core/tcb_pool.hpp"
 
 #include <cstdlib>
 

@@ -1,17 +1,17 @@
 // The park/unpark mechanism; see park.hpp for the protocol.
-#include "park.hpp"
+#include "core/park.hpp"
 
 #include <string>
 
 #include <sched.h>
 
-#include "clock.hpp"
-#include "intrusive_list.hpp"
-#include "futex.hpp"
-#include "scheduler.hpp"
-#include "tcb.hpp"
+#include "base/clock.hpp"
+#include "base/intrusive_list.hpp"
+#include "base/futex.hpp"
+#include "core/runtime_impl.hpp"
+#include "core/tcb.hpp"
 #include "weft/error.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail {
 namespace {
@@ -113,7 +113,7 @@ waiter* wq_claim_first(wait_queue& q) noexcept {
 void complete(waiter& w) noexcept {
   tcb* owner = w.owner;
   w.status.store(u(wake_status::notified), std::memory_order_release);
-  if (owner) owner->sched().make_ready(owner);
+  if (owner) owner->rt().make_ready(owner);
   else futex_wake(w.status, 1);
 }
 

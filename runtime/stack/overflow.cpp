@@ -1,4 +1,4 @@
-#include "overflow.hpp"
+#include "stack/overflow.hpp"
 
 #include <csignal>
 #include <cstdint>
@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "tcb.hpp"
-#include "worker.hpp"
+#include "core/tcb.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "stack_pool.hpp"
+#include "stack/stack_pool.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "sanitizer.hpp"
+#include "base/sanitizer.hpp"
 
 namespace weft::detail {
 namespace {

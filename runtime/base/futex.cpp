@@ -1,4 +1,4 @@
-#include "futex.hpp"
+#include "base/futex.hpp"
 
 #include <climits>
 #include <ctime>

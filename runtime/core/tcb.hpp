@@ -32,8 +32,8 @@
 #include <vector>
 
 #include "context/context.hpp"
-#include "sanitizer.hpp"
-#include "stack_pool.hpp"
+#include "base/sanitizer.hpp"
+#include "stack/stack_pool.hpp"
 #include "weft/detail/task.hpp"
 #include "weft/detail/wait_queue.hpp"
 #include "weft/thread_info.hpp"
@@ -41,7 +41,7 @@
 namespace weft::detail {
 
 class worker;
-class scheduler;
+class runtime_impl;
 
 enum state_bits : std::uint32_t {
   state_mask = 0xff,
@@ -59,23 +59,24 @@ struct tcb_ext {
 // Kept small on purpose: a parked thread costs one stack page plus this
 // (and its task), and a million parked threads must fit in 4 GiB. Fields
 // that only some threads need live elsewhere: joiners and join_any waiters
-// in the scheduler's hashed wait queues, names on the heap only when given.
+// in the runtime's hashed wait queues, names on the heap only when given.
 struct tcb {
   context ctx;
   std::atomic<std::uint32_t> state{st(thread_state::created)};
   std::atomic<std::uint32_t> refs{2};  // the handle and the running thread
   thread_id id = 0;
-  // Worker it runs on or last ran on; set to the spawning worker at spawn
-  // (worker 0 for spawns from outside), so it always leads to the scheduler.
-  std::atomic<worker*> home{nullptr};
+  // The worker it runs on or last ran on (a pinned thread: the one it is
+  // pinned to). Set at spawn to the spawning worker (from outside: worker 0,
+  // or the next in turn for pinned threads), so it always leads to the runtime.
+  std::atomic<worker*> last_worker{nullptr};
   tcb* next = nullptr;  // link in intrusive run queues
   // The stack, flattened (see stk()) so that the small fields below share
   // its padding. Before the first run stk_lo is null and stk_size holds the
   // requested size (0 = the default).
   char* stk_lo = nullptr;
   std::uint32_t stk_size = 0;
-  std::uint32_t enqueued_at = 0;  // policy bookkeeping (aging), ~1 us units, wraps harmlessly
-  std::uint8_t stk_flags = 0;  // stack_guarded | stack_from_slab | tcb_pool class << 2
+  std::uint32_t policy_word = 0;  // owned by the runtime's scheduling policy (core/policy.hpp); the core never reads it
+  std::uint8_t mem_flags = 0;  // where the memory came from: stack_guarded | stack_from_slab | tcb_pool class << 2
   std::atomic<bool> suspend_req{false};
   std::int8_t priority = 0;
   std::uint8_t align_shift = 0;  // log2 of the allocation's alignment
@@ -84,7 +85,7 @@ struct tcb {
   bool reaped = false;  // joined, detached or join_any'ed: no longer a child to wait for (family lock)
   std::atomic<wait_reason> reason{wait_reason::none};
 
-  // Family (guarded by scheduler::family_lock_). Every TCB stays linked
+  // Family (guarded by runtime_impl::family_lock_). Every TCB stays linked
   // under its parent (or the virtual root) until it is freed, so the tree is
   // also the registry that snapshots walk.
   tcb* parent = nullptr;
@@ -125,18 +126,18 @@ struct tcb {
     return *e;
   }
   static constexpr std::uint8_t stack_guarded = 1, stack_from_slab = 2;
-  bool stk_guarded() const noexcept { return stk_flags & stack_guarded; }
-  stack stk() const noexcept { return stack{stk_lo, stk_size, stk_guarded(), (stk_flags & stack_from_slab) != 0}; }
+  bool stk_guarded() const noexcept { return mem_flags & stack_guarded; }
+  stack stk() const noexcept { return stack{stk_lo, stk_size, stk_guarded(), (mem_flags & stack_from_slab) != 0}; }
   void set_stk(const stack& s) noexcept {
     stk_lo = s.lo;
     stk_size = s.size;
-    stk_flags = static_cast<std::uint8_t>((stk_flags & ~3u) | (s.guarded ? stack_guarded : 0) |
+    mem_flags = static_cast<std::uint8_t>((mem_flags & ~3u) | (s.guarded ? stack_guarded : 0) |
                                           (s.from_slab ? stack_from_slab : 0));
   }
   // The tcb_pool size class this TCB's memory came from (0: operator new).
-  unsigned pool_class() const noexcept { return stk_flags >> 2; }
+  unsigned pool_class() const noexcept { return mem_flags >> 2; }
   std::size_t alloc_align() const noexcept { return std::size_t{1} << align_shift; }
-  scheduler& sched() const noexcept;
+  runtime_impl& rt() const noexcept;
   task_base* task() noexcept;
 };
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "spinlock.hpp"
+#include "base/spinlock.hpp"
 
 namespace weft::detail {
 

@@ -17,7 +17,7 @@
 //   3. A spawn that sees the bit undoes its increment and throws shut_down.
 //   4. Every worker is notified, sees stopped() in find_runnable and returns
 //      from its loop; shutdown() joins the kernel threads.
-#include "scheduler.hpp"
+#include "core/runtime_impl.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -27,18 +27,18 @@
 #include <bit>
 #include <new>
 
-#include "clock.hpp"
-#include "futex.hpp"
-#include "overflow.hpp"
-#include "park.hpp"
-#include "tcb.hpp"
+#include "base/clock.hpp"
+#include "base/futex.hpp"
+#include "stack/overflow.hpp"
+#include "core/park.hpp"
+#include "core/tcb.hpp"
 #include "weft/error.hpp"
 
 namespace weft::detail {
 namespace {
 
-std::mutex g_schedulers_mu;
-std::vector<scheduler*> g_schedulers;
+std::mutex g_runtimes_mu;
+std::vector<runtime_impl*> g_runtimes;
 
 std::int64_t wall_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -49,7 +49,7 @@ void thread_entry(void* arg, void* resumer) {
   static_cast<worker*>(resumer)->after_switch();
   tcb* t = static_cast<tcb*>(arg);
   t->task()->run();
-  t->sched().finish(t);
+  t->rt().finish(t);
   current_worker()->exit_current();
 }
 
@@ -73,7 +73,7 @@ std::size_t tcb_task_offset(std::size_t task_align) noexcept {
   return (sizeof(tcb) + a - 1) / a * a;
 }
 
-scheduler::scheduler(const options& o) : opts(o), stacks(o.stack_size, o.max_guarded_stacks) {
+runtime_impl::runtime_impl(const options& o) : opts(o), stacks(o.stack_size, o.max_guarded_stacks) {
   unsigned n = opts.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   if (n > 1024) throw error(errc::invalid_argument, "options.workers: at most 1024 workers, got " + std::to_string(n));
@@ -86,13 +86,13 @@ scheduler::scheduler(const options& o) : opts(o), stacks(o.stack_size, o.max_gua
   for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
 }
 
-scheduler::~scheduler() {
+runtime_impl::~runtime_impl() {
   shutdown();
-  std::lock_guard lk(g_schedulers_mu);
-  g_schedulers.erase(std::remove(g_schedulers.begin(), g_schedulers.end(), this), g_schedulers.end());
+  std::lock_guard lk(g_runtimes_mu);
+  g_runtimes.erase(std::remove(g_runtimes.begin(), g_runtimes.end(), this), g_runtimes.end());
 }
 
-void scheduler::start() {
+void runtime_impl::start() {
   try {
     for (auto& w : workers) w->start();
   } catch (const std::system_error& e) {
@@ -101,12 +101,12 @@ void scheduler::start() {
     for (auto& w : workers) w->join_thread();
     throw error(errc::resource_exhausted, std::string("cannot start worker threads: ") + e.what());
   }
-  std::lock_guard lk(g_schedulers_mu);
-  g_schedulers.push_back(this);
+  std::lock_guard lk(g_runtimes_mu);
+  g_runtimes.push_back(this);
 }
 
-void scheduler::shutdown() {
-  if (current_worker() && &current_worker()->sched == this)
+void runtime_impl::shutdown() {
+  if (current_worker() && &current_worker()->rt == this)
     throw error(errc::deadlock, "runtime::shutdown: called from one of its own green threads");
   for (;;) {
     {
@@ -125,7 +125,7 @@ void scheduler::shutdown() {
 
 // ---------------------------------------------------------------- lifetime
 
-tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
+tcb* runtime_impl::create(const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
   if (attrs.priority < -64 || attrs.priority > 64)
     throw error(errc::invalid_argument, "spawn: priority must be in -64..64, got " + std::to_string(attrs.priority));
   if (attrs.stack_size != 0 && (attrs.stack_size < 16 * 1024 || attrs.stack_size > (std::size_t{1} << 30)))
@@ -139,7 +139,7 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   std::size_t align = std::max(task_align, alignof(tcb));
   unsigned cls = tcb_depot::class_of(off + task_size, align);
   worker* here = current_worker();
-  if (here && &here->sched != this) here = nullptr;
+  if (here && &here->rt != this) here = nullptr;
   void* mem = !cls ? ::operator new(off + task_size, std::align_val_t{align}, std::nothrow)
               : here ? here->tcbs_.take(cls)
                      : tcbs.take(cls);
@@ -152,15 +152,15 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   }
   tcb* t = ::new (mem) tcb();
   t->align_shift = static_cast<std::uint8_t>(std::countr_zero(align));
-  t->stk_flags = static_cast<std::uint8_t>(cls << 2);
+  t->mem_flags = static_cast<std::uint8_t>(cls << 2);
   t->id = next_id_.fetch_add(1, std::memory_order_relaxed);
   // From outside, a pinned thread gets a worker in turn, so pinned work
   // spawned by a foreign thread spreads over the runtime; others start on
-  // worker 0's scheduler and go wherever they are stolen.
+  // worker 0's queue and go wherever they are stolen.
   worker* home = here;
   if (!home)
     home = workers[attrs.pinned ? foreign_pins_.fetch_add(1, std::memory_order_relaxed) % workers.size() : 0].get();
-  t->home.store(home, std::memory_order_relaxed);
+  t->last_worker.store(home, std::memory_order_relaxed);
   if (!attrs.name.empty()) {
     try {
       t->ext_or_create().name = attrs.name;
@@ -185,7 +185,7 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   tcb* self = current_tcb();
   {
     std::lock_guard lk(family_lock_);
-    link_child(self && &self->sched() == this ? self : root_, t);
+    link_child(self && &self->rt() == this ? self : root_, t);
     if (root_next_) {
       root_next_ = false;
       root_ = t;
@@ -194,13 +194,13 @@ tcb* scheduler::create(const spawn_attrs& attrs, std::size_t task_size, std::siz
   return t;
 }
 
-void scheduler::admit(tcb* t) noexcept {
+void runtime_impl::admit(tcb* t) noexcept {
   std::uint32_t expected = st(thread_state::created);
   if (t->state.compare_exchange_strong(expected, st(thread_state::ready), std::memory_order_acq_rel))
     enqueue(t, enqueue_kind::spawned);
 }
 
-void scheduler::make_ready(tcb* t) noexcept {
+void runtime_impl::make_ready(tcb* t) noexcept {
   std::uint32_t s = t->state.load(std::memory_order_acquire);
   for (;;) {
     thread_state ts = state_of(s);
@@ -217,13 +217,13 @@ void scheduler::make_ready(tcb* t) noexcept {
   }
 }
 
-void scheduler::enqueue(tcb* t, enqueue_kind kind) noexcept {
+void runtime_impl::enqueue(tcb* t, enqueue_kind kind) noexcept {
   worker* w = current_worker();
-  bool foreign = !w || &w->sched != this;
+  bool foreign = !w || &w->rt != this;
   // Counted before t becomes runnable: t can end only after that, so a
   // shutdown that saw the live count reach zero also sees this count.
   if (foreign) foreign_enqueues_.fetch_add(1, std::memory_order_seq_cst);
-  worker* home = t->home.load(std::memory_order_relaxed);
+  worker* home = t->last_worker.load(std::memory_order_relaxed);
   if (t->pinned && home) {
     home->push_inbox(t);
   } else if (!foreign) {
@@ -236,7 +236,7 @@ void scheduler::enqueue(tcb* t, enqueue_kind kind) noexcept {
   if (foreign) foreign_enqueues_.fetch_sub(1, std::memory_order_release);
 }
 
-void scheduler::init_context(tcb* t) noexcept {
+void runtime_impl::init_context(tcb* t) noexcept {
   context_make(t->ctx, t->stk_lo + t->stk_size, t->stk_size, &thread_entry, t);
 #ifdef WEFT_ASAN
   t->san.stack_lo = t->stk_lo;
@@ -251,7 +251,7 @@ void scheduler::init_context(tcb* t) noexcept {
 #endif
 }
 
-void scheduler::fail_start(worker&, tcb* t) noexcept {
+void runtime_impl::fail_start(worker&, tcb* t) noexcept {
   try {
     throw error(errc::resource_exhausted, "green thread " + std::to_string(t->id) +
                                               ": no stack could be mapped (memory or vm.max_map_count exhausted)");
@@ -262,7 +262,7 @@ void scheduler::fail_start(worker&, tcb* t) noexcept {
   release(t);
 }
 
-void scheduler::finish(tcb* t) noexcept {
+void runtime_impl::finish(tcb* t) noexcept {
   destroy_locals(t);
   {
     // Children, live or finished, pass to the root before anyone can see t
@@ -294,7 +294,7 @@ void scheduler::finish(tcb* t) noexcept {
   }
 }
 
-void scheduler::retire(worker& w, tcb* t) noexcept {
+void runtime_impl::retire(worker& w, tcb* t) noexcept {
   w.stacks_.give(t->stk());
   t->set_stk({});
 #ifdef WEFT_TSAN
@@ -304,7 +304,7 @@ void scheduler::retire(worker& w, tcb* t) noexcept {
   release(t);
 }
 
-void scheduler::abandon(tcb* t) noexcept {
+void runtime_impl::abandon(tcb* t) noexcept {
   free_tcb(t, false);
   if (((life_.fetch_sub(1, std::memory_order_acq_rel) - 1) & ~stopped_bit) == 0) {
     std::lock_guard lk(life_mu_);
@@ -312,11 +312,11 @@ void scheduler::abandon(tcb* t) noexcept {
   }
 }
 
-void scheduler::release(tcb* t) noexcept {
+void runtime_impl::release(tcb* t) noexcept {
   if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free_tcb(t, true);
 }
 
-void scheduler::free_tcb(tcb* t, bool has_task) noexcept {
+void runtime_impl::free_tcb(tcb* t, bool has_task) noexcept {
   {
     std::lock_guard lk(family_lock_);
     // A thread is freed only after it finished, so its children have moved on.
@@ -327,7 +327,7 @@ void scheduler::free_tcb(tcb* t, bool has_task) noexcept {
   free_memory(t);
 }
 
-void scheduler::free_memory(tcb* t) noexcept {
+void runtime_impl::free_memory(tcb* t) noexcept {
   std::size_t align = t->alloc_align();
   unsigned cls = t->pool_class();
   t->~tcb();
@@ -336,13 +336,13 @@ void scheduler::free_memory(tcb* t) noexcept {
     return;
   }
   worker* here = current_worker();
-  if (here && &here->sched == this) here->tcbs_.give(cls, t);
+  if (here && &here->rt == this) here->tcbs_.give(cls, t);
   else tcbs.give(cls, t);
 }
 
 // ---------------------------------------------------------------- family
 
-void scheduler::link_child(tcb* parent, tcb* child) noexcept {
+void runtime_impl::link_child(tcb* parent, tcb* child) noexcept {
   child->parent = parent;
   tcb*& head = child_head(parent);
   child->sib_prev = nullptr;
@@ -351,25 +351,25 @@ void scheduler::link_child(tcb* parent, tcb* child) noexcept {
   head = child;
 }
 
-void scheduler::unlink_child(tcb* child) noexcept {
+void runtime_impl::unlink_child(tcb* child) noexcept {
   if (child->sib_prev) child->sib_prev->sib_next = child->sib_next;
   else child_head(child->parent) = child->sib_next;
   if (child->sib_next) child->sib_next->sib_prev = child->sib_prev;
   child->sib_prev = child->sib_next = nullptr;
 }
 
-void scheduler::wake_join_any(tcb* parent) noexcept {
+void runtime_impl::wake_join_any(tcb* parent) noexcept {
   // Few threads ever wait in join_any, so one shared queue filtered by
   // parent costs less than a queue in every TCB.
   wake_all_matching(join_any_q_, parent);
 }
 
-void scheduler::reap(tcb* t) noexcept {
+void runtime_impl::reap(tcb* t) noexcept {
   std::lock_guard lk(family_lock_);
   t->reaped = true;
 }
 
-thread_id scheduler::join_any(tcb* self) {
+thread_id runtime_impl::join_any(tcb* self) {
   for (;;) {
     std::unique_lock lk(family_lock_);
     bool any = false;
@@ -393,7 +393,7 @@ thread_id scheduler::join_any(tcb* self) {
 
 // ---------------------------------------------------------------- queues
 
-void scheduler::global_push_list(tcb* head) noexcept {
+void runtime_impl::global_push_list(tcb* head) noexcept {
   tcb* tail = head;
   std::size_t n = 1;
   while (tail->next) {
@@ -407,7 +407,7 @@ void scheduler::global_push_list(tcb* head) noexcept {
   global_size_.fetch_add(n, std::memory_order_release);
 }
 
-tcb* scheduler::global_pop_into(worker& w) noexcept {
+tcb* runtime_impl::global_pop_into(worker& w) noexcept {
   if (global_size_.load(std::memory_order_acquire) == 0) return nullptr;
   std::lock_guard lk(global_mu_);
   std::size_t size = global_size_.load(std::memory_order_relaxed);
@@ -420,7 +420,7 @@ tcb* scheduler::global_pop_into(worker& w) noexcept {
   std::size_t taken = 1;
   while (taken < want && global_head_) {
     tcb* t = global_head_;
-    if (!w.rq->push(t, enqueue_kind::spawned)) break;  // local ring full: leave the rest
+    if (!w.runq->push(t, enqueue_kind::spawned)) break;  // local ring full: leave the rest
     global_head_ = t->next;
     t->next = nullptr;
     ++taken;
@@ -431,7 +431,7 @@ tcb* scheduler::global_pop_into(worker& w) noexcept {
   return first;
 }
 
-void scheduler::wake_idle_if_needed() noexcept {
+void runtime_impl::wake_idle_if_needed() noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (nidle.load(std::memory_order_relaxed) == 0 || nspinning.load(std::memory_order_relaxed) != 0) return;
   int zero = 0;
@@ -453,13 +453,13 @@ void scheduler::wake_idle_if_needed() noexcept {
   w->notify();
 }
 
-void scheduler::push_idle(worker* w) noexcept {
+void runtime_impl::push_idle(worker* w) noexcept {
   std::lock_guard lk(idle_mu_);
   idle_.push_back(w);
   nidle.fetch_add(1);
 }
 
-void scheduler::remove_idle(worker* w) noexcept {
+void runtime_impl::remove_idle(worker* w) noexcept {
   std::lock_guard lk(idle_mu_);
   auto it = std::find(idle_.begin(), idle_.end(), w);
   if (it != idle_.end()) {
@@ -468,11 +468,11 @@ void scheduler::remove_idle(worker* w) noexcept {
   }
 }
 
-bool scheduler::work_visible(const worker& self) const noexcept {
+bool runtime_impl::work_visible(const worker& self) const noexcept {
   if (global_size_.load(std::memory_order_acquire) != 0) return true;
   if (self.inbox_nonempty_.load(std::memory_order_acquire)) return true;
   for (auto& w : workers)
-    if (!w->rq->empty()) return true;
+    if (!w->runq->empty()) return true;
   std::int64_t d = self.timers.next_deadline();
   return d >= 0 && d <= now_ns();
 }
@@ -480,7 +480,7 @@ bool scheduler::work_visible(const worker& self) const noexcept {
 // ---------------------------------------------------------------- registry
 
 template <class Visit>
-void scheduler::walk(Visit visit) const {
+void runtime_impl::walk(Visit visit) const {
   // Pre-order walk of the family tree without recursion (a million threads
   // may be one level deep or a million deep).
   tcb* node = vroot_first_child_;
@@ -495,7 +495,7 @@ void scheduler::walk(Visit visit) const {
   }
 }
 
-std::vector<thread_info> scheduler::snapshot() const {
+std::vector<thread_info> runtime_impl::snapshot() const {
   std::vector<thread_info> out;
   double ns_per_tick = 0;
   {
@@ -516,7 +516,7 @@ std::vector<thread_info> scheduler::snapshot() const {
                                    static_cast<double>(static_cast<std::int64_t>(t->created_ticks - ticks0_)) * ns_per_tick);
     i.created_at = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(created)));
-    worker* h = t->home.load(std::memory_order_relaxed);
+    worker* h = t->last_worker.load(std::memory_order_relaxed);
     std::int64_t cpu = t->cpu_ns.load(std::memory_order_relaxed);
     if (i.state == thread_state::running && h) {
       // Charged only at switches: add the slice in progress, or a thread
@@ -538,7 +538,7 @@ std::vector<thread_info> scheduler::snapshot() const {
   return out;
 }
 
-tcb* scheduler::find_and_ref(thread_id id) {
+tcb* runtime_impl::find_and_ref(thread_id id) {
   tcb* found = nullptr;
   {
     std::lock_guard fl(family_lock_);
@@ -555,10 +555,10 @@ tcb* scheduler::find_and_ref(thread_id id) {
   return found;
 }
 
-scheduler* scheduler_for_caller() noexcept {
-  if (worker* w = current_worker()) return &w->sched;
-  std::lock_guard lk(g_schedulers_mu);
-  return g_schedulers.size() == 1 ? g_schedulers[0] : nullptr;
+runtime_impl* runtime_for_caller() noexcept {
+  if (worker* w = current_worker()) return &w->rt;
+  std::lock_guard lk(g_runtimes_mu);
+  return g_runtimes.size() == 1 ? g_runtimes[0] : nullptr;
 }
 
 }  // namespace weft::detail

@@ -8,18 +8,18 @@
 #include <vector>
 
 #include "context/context.hpp"
-#include "policy.hpp"
-#include "sanitizer.hpp"
-#include "spinlock.hpp"
-#include "stack_pool.hpp"
-#include "tcb.hpp"
-#include "tcb_pool.hpp"
-#include "timer_heap.hpp"
+#include "core/policy.hpp"
+#include "base/sanitizer.hpp"
+#include "base/spinlock.hpp"
+#include "stack/stack_pool.hpp"
+#include "core/tcb.hpp"
+#include "core/tcb_pool.hpp"
+#include "core/timer_heap.hpp"
 
 namespace weft::detail {
 
 struct tcb;
-class scheduler;
+class runtime_impl;
 class fifo_policy;
 namespace io {
 class engine;
@@ -35,7 +35,7 @@ struct post_action {
 
 class worker {
  public:
-  worker(scheduler& s, unsigned index);
+  worker(runtime_impl& s, unsigned index);
   ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -48,8 +48,7 @@ class worker {
   // The caller has set nothing in the TCB's state yet; post publishes it.
   void switch_out(post_action post, bool allow_timers);
   // Gives the CPU to another ready thread, if any.
-  void yield_current();
-  void yield_inline();  // the same, for worker.cpp's this_thread::yield
+  void yield();
   // Ends the current thread; never returns.
   [[noreturn]] void exit_current();
 
@@ -67,11 +66,11 @@ class worker {
   // Runs the pending post-switch action; every resumed context calls it first.
   void after_switch() noexcept;
 
-  scheduler& sched;
+  runtime_impl& rt;
   const unsigned index;
   tcb* current = nullptr;
   timer_heap timers;
-  std::unique_ptr<policy> rq;
+  std::unique_ptr<policy> runq;
   bool spinning = false;
   std::atomic<bool> handed_spinning{false};  // a waker counted us as spinning when it woke us
   std::atomic<std::uint32_t> wake_word{0};   // futex: 1 = a wake-up is pending
@@ -80,7 +79,7 @@ class worker {
   std::unique_ptr<detail::io::engine> io;
 
  private:
-  friend class scheduler;
+  friend class runtime_impl;
   void main();
   void run_post() noexcept;  // after_switch, inlined into the switch paths
 
@@ -103,7 +102,7 @@ class worker {
   post_action post_;
   std::uint32_t chores_ = 1;        // picks until the periodic chores (worker.cpp)
   std::uint32_t chore_rounds_ = 0;
-  fifo_policy* fifo_ = nullptr;  // rq, when it is the FIFO ring: called directly
+  fifo_policy* fifo_ = nullptr;  // runq, when it is the FIFO ring: called directly
   std::atomic<std::int64_t> slice_start_{0};  // coarse_ns(); snapshots read it for a running thread's CPU time
   stack_cache stacks_;
   tcb_cache tcbs_;
@@ -115,7 +114,7 @@ class worker {
   std::thread thread_;
 };
 
-inline scheduler& tcb::sched() const noexcept { return home.load(std::memory_order_relaxed)->sched; }
+inline runtime_impl& tcb::rt() const noexcept { return last_worker.load(std::memory_order_relaxed)->rt; }
 
 // The worker running the calling kernel thread, or null. Never cached across
 // a switch: a green thread may resume on another worker (see worker.cpp).

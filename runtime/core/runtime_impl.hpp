@@ -9,24 +9,24 @@
 #include <mutex>
 #include <vector>
 
-#include "policy.hpp"
-#include "spinlock.hpp"
-#include "tcb.hpp"
-#include "stack_pool.hpp"
-#include "tcb_pool.hpp"
+#include "core/policy.hpp"
+#include "base/spinlock.hpp"
+#include "core/tcb.hpp"
+#include "stack/stack_pool.hpp"
+#include "core/tcb_pool.hpp"
 #include "weft/options.hpp"
 #include "weft/thread.hpp"
 #include "weft/thread_info.hpp"
-#include "worker.hpp"
+#include "core/worker.hpp"
 
 namespace weft::detail {
 
 struct tcb;
 
-class scheduler {
+class runtime_impl {
  public:
-  explicit scheduler(const options& opts);
-  ~scheduler();
+  explicit runtime_impl(const options& opts);
+  ~runtime_impl();
   void start();
   // Waits until no green thread is left, then stops and joins the workers.
   void shutdown();
@@ -127,7 +127,7 @@ class scheduler {
 // Prints a thread's exception that no one will join, and aborts.
 [[noreturn]] void report_unobserved(tcb* t) noexcept;
 
-// The scheduler of the caller (green thread), else the only live one; null if none or ambiguous.
-scheduler* scheduler_for_caller() noexcept;
+// The runtime of the caller (green thread), else the only live one; null if none or ambiguous.
+runtime_impl* runtime_for_caller() noexcept;
 
 }  // namespace weft::detail
