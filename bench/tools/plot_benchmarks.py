@@ -2,8 +2,11 @@
 """Turns weft_bench's JSON into the results part of docs/benchmarks.md and
 the plots under docs/img/.
 
-    /usr/bin/python3 docs/plot_benchmarks.py [--json docs/bench.json]
+    /usr/bin/python3 bench/tools/plot_benchmarks.py [--json bench/results/bench.json]
         [--doc docs/benchmarks.md] [--img docs/img] [--command "how the JSON was made"]
+
+The defaults are those paths, found from this file's place in the tree, so
+it can run from any directory.
 
 What it writes. Between the markers <!-- BEGIN GENERATED: bench-results -->
 and <!-- END GENERATED: bench-results --> in the doc (appended if absent;
@@ -436,7 +439,7 @@ def context_lines(ctx, command, json_rel):
 def generated_section(ctx, results, command, json_rel, img_rel):
     reps = max((getattr(r, "repetitions", 1) for r in results), default=1)
     parts = [BEGIN,
-             "<!-- Written by docs/plot_benchmarks.py from the JSON; edits here are overwritten. -->",
+             "<!-- Written by bench/tools/plot_benchmarks.py from the JSON; edits here are overwritten. -->",
              "",
              "### This run",
              "",
@@ -484,11 +487,11 @@ def write_doc(doc_path, section):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # bench/tools/ -> root
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--json", default=os.path.join(here, "bench.json"))
-    ap.add_argument("--doc", default=os.path.join(here, "benchmarks.md"))
-    ap.add_argument("--img", default=os.path.join(here, "img"))
+    ap.add_argument("--json", default=os.path.join(root, "bench", "results", "bench.json"))
+    ap.add_argument("--doc", default=os.path.join(root, "docs", "benchmarks.md"))
+    ap.add_argument("--img", default=os.path.join(root, "docs", "img"))
     ap.add_argument("--command", default="", help="the command that produced the JSON, recorded in the doc")
     args = ap.parse_args()
 

@@ -4,7 +4,7 @@ results section of docs/io.md: a table of every server at 1, 100 and 1000
 connections (medians of the repetitions), issue 5's targets as ratios of
 that one run, and connection churn.
 
-    docs/echo_table.py --json docs/io_bench.json --doc docs/io.md --command "..."
+    bench/tools/echo_table.py --json bench/results/io_bench.json --doc docs/io.md --command "..."
 
 The section between the markers <!-- echo-results:begin --> and
 <!-- echo-results:end --> in --doc is replaced; without --doc the section is
