@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds weft_bench in release mode, runs every benchmark once (3 repetitions
-# each, medians reported) into docs/bench.json, then regenerates the results
-# section of docs/benchmarks.md and the plots in docs/img/. About 5 minutes
-# on 2 cores; the machine should be otherwise idle.
+# each, medians reported) into bench/results/bench.json, then regenerates the
+# results section of docs/benchmarks.md and the plots in docs/img/ with
+# bench/tools/plot_benchmarks.py. About 5 minutes on 2 cores; the machine
+# should be otherwise idle.
 #
 #   bench/run_benchmarks.sh [extra weft_bench flags, e.g. --benchmark_filter=Spawn]
 #
@@ -27,12 +28,12 @@ cmake --build "$build" -j"$(nproc)" --target weft_bench
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]]; then commit="$commit+dirty"; fi
 
-flags=(--benchmark_out="$root/docs/bench.json" --benchmark_out_format=json
+flags=(--benchmark_out="$root/bench/results/bench.json" --benchmark_out_format=json
        --benchmark_repetitions="$reps" --benchmark_context=weft_commit="$commit" "$@")
 command="bench/run_benchmarks.sh $*"
 echo "running: ${build#"$root"/}/bench/weft_bench ${flags[*]}"
 "$build/bench/weft_bench" "${flags[@]}"
 
-"$python" "$root/docs/plot_benchmarks.py" --json "$root/docs/bench.json" --doc "$root/docs/benchmarks.md" \
+"$python" "$root/bench/tools/plot_benchmarks.py" --json "$root/bench/results/bench.json" --doc "$root/docs/benchmarks.md" \
   --img "$root/docs/img" \
-  --command "${command% } (= weft_bench --benchmark_repetitions=$reps --benchmark_out=docs/bench.json --benchmark_out_format=json${*:+ $*})"
+  --command "${command% } (= weft_bench --benchmark_repetitions=$reps --benchmark_out=bench/results/bench.json --benchmark_out_format=json${*:+ $*})"

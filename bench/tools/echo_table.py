@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Turns the echo benchmark's JSON (bench/run_echo_benchmarks.sh) into the
 results section of docs/io.md: a table of every server at 1, 100 and 1000
-connections (medians of the repetitions), issue 5's targets as ratios of
-that one run, and connection churn.
+connections (medians of the repetitions), the echo targets as ratios of
+that one run (at 1000 connections, weft's server at least 1.2x the
+thread-per-connection server's round trips per second and at least 1.0x
+the hand-written epoll server's, and weft's io_uring engine at least its
+epoll engine), and connection churn.
 
-    docs/echo_table.py --json docs/io_bench.json --doc docs/io.md --command "..."
+    bench/tools/echo_table.py --json bench/results/io_bench.json --doc docs/io.md --command "..."
 
 The section between the markers <!-- echo-results:begin --> and
 <!-- echo-results:end --> in --doc is replaced; without --doc the section is
