@@ -10,6 +10,8 @@
 #include "weft/this_thread.hpp"
 #include "weft/thread.hpp"
 #include "core/worker.hpp"
+#include "io/engine.hpp"
+#include "policy/registry.hpp"
 
 namespace weft {
 namespace detail {
@@ -195,7 +197,7 @@ void suspend() {
 
 // ---------------------------------------------------------------- runtime
 
-runtime::runtime(const options& opts) : impl_(std::make_unique<runtime_impl>(opts)) { impl_->start(); }
+runtime::runtime(const options& opts) : impl_(std::make_unique<runtime_impl>(opts, runtime_parts{&make_policy, &io::make_poller})) { impl_->start(); }
 
 runtime::~runtime() {
   if (!impl_) return;
@@ -208,7 +210,7 @@ runtime::~runtime() {
 }
 
 void runtime::shutdown() { impl_->shutdown(); }
-unsigned runtime::workers() const noexcept { return static_cast<unsigned>(impl_->workers.size()); }
+unsigned runtime::workers() const noexcept { return static_cast<unsigned>(impl_->worker_count()); }
 std::vector<thread_info> runtime::snapshot() const { return impl_->snapshot(); }
 const char* runtime::context_backend() noexcept { return context_backend_name(); }
 

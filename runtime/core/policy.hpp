@@ -39,6 +39,7 @@ class policy {
   virtual bool empty() const noexcept = 0;
 };
 
-std::unique_ptr<policy> make_policy(const options& opts);
+// Makes one worker's policy for a runtime with these options.
+using policy_factory = std::unique_ptr<policy> (*)(const options& opts);
 
 }  // namespace weft::detail

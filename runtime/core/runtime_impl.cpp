@@ -1,4 +1,4 @@
-// Thread lifetime and the queues between workers.
+// Thread lifetime and the queues between workers_.
 //
 // Lifetime of a TCB. spawn allocates TCB and task together (tcb_create),
 // admits it as ready (no stack yet: a thread in `created`/first `ready` costs
@@ -73,17 +73,17 @@ std::size_t tcb_task_offset(std::size_t task_align) noexcept {
   return (sizeof(tcb) + a - 1) / a * a;
 }
 
-runtime_impl::runtime_impl(const options& o) : opts(o), stacks(o.stack_size, o.max_guarded_stacks) {
+runtime_impl::runtime_impl(const options& o, runtime_parts p) : opts(o), parts(p), stacks(o.stack_size, o.max_guarded_stacks) {
   unsigned n = opts.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   if (n > 1024) throw error(errc::invalid_argument, "options.workers: at most 1024 workers, got " + std::to_string(n));
   if (o.stack_size > (std::size_t{1} << 30))
     throw error(errc::invalid_argument, "options.stack_size: at most 1 GiB, got " + std::to_string(o.stack_size));
-  overflow_guard_install();
+  overflow_guard_install(&describe_running_thread);
   ticks0_ = ticks();
   wall0_ns_ = wall_now_ns();
-  workers.reserve(n);
-  for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
+  workers_.reserve(n);
+  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
 }
 
 runtime_impl::~runtime_impl() {
@@ -94,11 +94,11 @@ runtime_impl::~runtime_impl() {
 
 void runtime_impl::start() {
   try {
-    for (auto& w : workers) w->start();
+    for (auto& w : workers_) w->start();
   } catch (const std::system_error& e) {
     life_.fetch_or(stopped_bit);
-    for (auto& w : workers) w->notify();
-    for (auto& w : workers) w->join_thread();
+    for (auto& w : workers_) w->notify();
+    for (auto& w : workers_) w->join_thread();
     throw error(errc::resource_exhausted, std::string("cannot start worker threads: ") + e.what());
   }
   std::lock_guard lk(g_runtimes_mu);
@@ -119,8 +119,8 @@ void runtime_impl::shutdown() {
   // A foreign waker may still be notifying a worker about a thread that has
   // since ended; it is a few instructions from done and never blocks.
   while (foreign_enqueues_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
-  for (auto& w : workers) w->notify();
-  for (auto& w : workers) w->join_thread();
+  for (auto& w : workers_) w->notify();
+  for (auto& w : workers_) w->join_thread();
 }
 
 // ---------------------------------------------------------------- lifetime
@@ -159,7 +159,7 @@ tcb* runtime_impl::create(const spawn_attrs& attrs, std::size_t task_size, std::
   // worker 0's queue and go wherever they are stolen.
   worker* home = here;
   if (!home)
-    home = workers[attrs.pinned ? foreign_pins_.fetch_add(1, std::memory_order_relaxed) % workers.size() : 0].get();
+    home = workers_[attrs.pinned ? foreign_pins_.fetch_add(1, std::memory_order_relaxed) % workers_.size() : 0].get();
   t->last_worker.store(home, std::memory_order_relaxed);
   if (!attrs.name.empty()) {
     try {
@@ -414,7 +414,7 @@ tcb* runtime_impl::global_pop_into(worker& w) noexcept {
   if (size == 0) return nullptr;
   // Take a fair share (Go's globrunqget): enough to keep this worker busy
   // without starving the others, capped at half a local ring.
-  std::size_t want = std::min<std::size_t>(size / workers.size() + 1, 128);
+  std::size_t want = std::min<std::size_t>(size / workers_.size() + 1, 128);
   tcb* first = global_head_;
   global_head_ = first->next;
   std::size_t taken = 1;
@@ -471,7 +471,7 @@ void runtime_impl::remove_idle(worker* w) noexcept {
 bool runtime_impl::work_visible(const worker& self) const noexcept {
   if (global_size_.load(std::memory_order_acquire) != 0) return true;
   if (self.inbox_nonempty_.load(std::memory_order_acquire)) return true;
-  for (auto& w : workers)
+  for (auto& w : workers_)
     if (!w->runq->empty()) return true;
   std::int64_t d = self.timers.next_deadline();
   return d >= 0 && d <= now_ns();

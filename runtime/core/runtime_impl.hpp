@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/policy.hpp"
+#include "core/poller.hpp"
 #include "base/spinlock.hpp"
 #include "core/tcb.hpp"
 #include "stack/stack_pool.hpp"
@@ -23,9 +24,17 @@ namespace weft::detail {
 
 struct tcb;
 
+// What a runtime is built from that lives above the core: its scheduling
+// policy (policy/) and its workers' pollers (io/). api.cpp wires them, so
+// the core includes neither layer.
+struct runtime_parts {
+  policy_factory make_policy;
+  poller_factory make_poller;
+};
+
 class runtime_impl {
  public:
-  explicit runtime_impl(const options& opts);
+  runtime_impl(const options& opts, runtime_parts parts);
   ~runtime_impl();
   void start();
   // Waits until no green thread is left, then stops and joins the workers.
@@ -67,13 +76,17 @@ class runtime_impl {
   tcb* find_and_ref(thread_id id);  // throws no_such_thread
 
   const options opts;
+  const runtime_parts parts;
   stack_pool stacks;
   tcb_depot tcbs;  // before workers: their caches return blocks to it
-  std::vector<std::unique_ptr<worker>> workers;
   std::atomic<int> nidle{0};
   std::atomic<int> nspinning{0};
 
+  unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  worker& worker_at(unsigned i) const noexcept { return *workers_[i]; }
+
  private:
+  std::vector<std::unique_ptr<worker>> workers_;
   static constexpr std::uint64_t stopped_bit = std::uint64_t{1} << 63;
   tcb*& child_head(tcb* parent) noexcept { return parent ? parent->first_child : vroot_first_child_; }
   void link_child(tcb* parent, tcb* child) noexcept;

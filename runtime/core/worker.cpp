@@ -27,7 +27,7 @@
 // *spinner* (at most half the busy workers spin at once), tries to steal for
 // a few rounds, then publishes itself as idle, drops spinning, issues a full
 // fence and re-checks every queue before sleeping in its I/O engine
-// (io/engine.hpp: io_uring_enter or epoll_wait). A submitter pushes work,
+// (core/poller.hpp; the io layer's engine: io_uring_enter or epoll_wait). A submitter pushes work,
 // issues a full fence, and wakes one idle worker only if no worker is
 // spinning (notify: wake_word, then the engine's eventfd). One of the two
 // fences always sees the other's write, so a queued thread is never left
@@ -48,7 +48,6 @@
 
 #include "base/clock.hpp"
 #include "base/futex.hpp"
-#include "io/engine.hpp"
 #include "stack/overflow.hpp"
 #include "policy/fifo.hpp"
 #include "core/runtime_impl.hpp"
@@ -109,10 +108,10 @@ __attribute__((noinline)) tcb* current_tcb() noexcept {
   return w ? w->current : nullptr;
 }
 
-worker::worker(runtime_impl& s, unsigned i) : rt(s), index(i), runq(make_policy(s.opts)), stacks_(s.stacks), tcbs_(s.tcbs) {
+worker::worker(runtime_impl& s, unsigned i) : rt(s), index(i), runq(s.parts.make_policy(s.opts)), stacks_(s.stacks), tcbs_(s.tcbs) {
   fifo_ = dynamic_cast<fifo_policy*>(runq.get());
   fired_.reserve(64);
-  io = detail::io::make_engine(*this);
+  driver = s.parts.make_poller(*this);
 }
 
 worker::~worker() = default;
@@ -127,7 +126,7 @@ void worker::join_thread() {
 
 void worker::main() {
   tl_worker = this;
-  io->start();
+  driver->start();
   overflow_guard_thread_init();
   char name[16];
   std::snprintf(name, sizeof name, "weft-w%u", index);
@@ -169,8 +168,20 @@ __attribute__((always_inline)) inline void worker::run_post() noexcept {
 
 void worker::after_switch() noexcept { run_post(); }
 
+overflow_subject overflow_subject_of(const tcb* t) noexcept {
+  return {t->stk_lo, t->stk_size, t->stk_guarded(), t->id, t->name_or_empty()};
+}
+
+bool describe_running_thread(overflow_subject& s) noexcept {
+  worker* w = tl_worker;
+  if (!w || !w->current) return false;
+  s = overflow_subject_of(w->current);
+  return true;
+}
+
 inline void worker::check_canary(tcb* t) noexcept {
-  if (!t->stk_guarded() && t->stk_lo && !stack_pool::canary_intact(t->stk())) report_stack_overflow(t);
+  if (!t->stk_guarded() && t->stk_lo && !stack_pool::canary_intact(t->stk()))
+    report_stack_overflow(overflow_subject_of(t));
 }
 
 __attribute__((always_inline)) inline worker* worker::switch_to(tcb* from, tcb* next, bool from_dying) noexcept {
@@ -260,14 +271,14 @@ void worker::push_inbox(tcb* t) noexcept {
 
 void worker::notify() noexcept {
   if (wake_word.exchange(1, std::memory_order_seq_cst) == 0 && sleeping.load(std::memory_order_seq_cst))
-    io->wake();
+    driver->wake();
 }
 
 void worker::sleep_until(std::int64_t deadline) noexcept {
   sleeping.store(true, std::memory_order_seq_cst);
   while (wake_word.exchange(0, std::memory_order_seq_cst) == 0) {
     if (deadline >= 0 && now_ns() >= deadline) break;
-    if (io->wait(deadline)) break;  // completions made threads ready
+    if (driver->wait(deadline)) break;  // completions made threads ready
   }
   sleeping.store(false, std::memory_order_relaxed);
 }
@@ -348,7 +359,7 @@ __attribute__((noinline)) tcb* worker::pick_slow(bool allow_timers, tcb* first) 
     chores_ = chore_period;
     if (allow_timers) {
       run_timers();
-      io->poll();  // not on the park path: the parking thread's own CQE must wait until it is parked
+      driver->poll();  // not on the park path: the parking thread's own CQE must wait until it is parked
     }
     global_first = ++chore_rounds_ % global_first_rounds == 0;
   }
@@ -370,11 +381,10 @@ __attribute__((noinline)) tcb* worker::pick_slow(bool allow_timers, tcb* first) 
 }
 
 tcb* worker::steal_work() noexcept {
-  auto& ws = rt.workers;
-  std::size_t n = ws.size();
+  std::size_t n = rt.worker_count();
   std::size_t start = static_cast<std::size_t>(ticks() % n);
   for (std::size_t i = 0; i < n; ++i) {
-    worker* v = ws[(start + i) % n].get();
+    worker* v = &rt.worker_at(static_cast<unsigned>((start + i) % n));
     if (v == this || v->runq->empty()) continue;
     while (tcb* t = v->runq->steal_into(*runq)) {
       if (t->pinned && t->last_worker.load(std::memory_order_relaxed) && t->last_worker.load(std::memory_order_relaxed) != this) {
@@ -393,10 +403,10 @@ tcb* worker::find_runnable() {
     if (handed_spinning.exchange(false, std::memory_order_acq_rel)) spinning = true;
     if (rt.stopped()) return nullptr;
     run_timers();
-    io->poll();
+    driver->poll();
     tcb* t = pick_local(false);
     if (!t) {
-      int busy = static_cast<int>(rt.workers.size()) - rt.nidle.load(std::memory_order_relaxed);
+      int busy = static_cast<int>(rt.worker_count()) - rt.nidle.load(std::memory_order_relaxed);
       if (!spinning && 2 * rt.nspinning.load(std::memory_order_relaxed) < busy) {
         spinning = true;
         rt.nspinning.fetch_add(1);
@@ -404,7 +414,7 @@ tcb* worker::find_runnable() {
       if (spinning) {
         std::int64_t until = now_ns() + spin_ns;
         while (!(t = steal_work()) && !(t = pick_local(false)) && !rt.stopped()) {
-          io->poll();
+          driver->poll();
           if (now_ns() >= until) break;
           sched_yield();
         }
@@ -430,7 +440,7 @@ tcb* worker::find_runnable() {
       rt.nspinning.fetch_sub(1);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (rt.work_visible(*this) || io->has_completions() || rt.stopped()) {
+    if (rt.work_visible(*this) || driver->has_completions() || rt.stopped()) {
       rt.remove_idle(this);
       continue;
     }

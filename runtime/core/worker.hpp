@@ -9,7 +9,9 @@
 
 #include "context/context.hpp"
 #include "core/policy.hpp"
+#include "core/poller.hpp"
 #include "base/sanitizer.hpp"
+#include "stack/overflow.hpp"
 #include "base/spinlock.hpp"
 #include "stack/stack_pool.hpp"
 #include "core/tcb.hpp"
@@ -21,9 +23,6 @@ namespace weft::detail {
 struct tcb;
 class runtime_impl;
 class fifo_policy;
-namespace io {
-class engine;
-}
 
 // Work the next context does right after a switch, on behalf of the
 // previous one, once the previous one's registers are safely saved.
@@ -75,8 +74,9 @@ class worker {
   std::atomic<bool> handed_spinning{false};  // a waker counted us as spinning when it woke us
   std::atomic<std::uint32_t> wake_word{0};   // futex: 1 = a wake-up is pending
   std::atomic<bool> sleeping{false};
-  // Where this worker sleeps and its threads' I/O waits (io/engine.hpp).
-  std::unique_ptr<detail::io::engine> io;
+  // Where this worker sleeps and what wakes it (core/poller.hpp); the io
+  // layer's engine, which is also where its threads' I/O waits.
+  std::unique_ptr<poller> driver;
 
  private:
   friend class runtime_impl;
@@ -122,5 +122,9 @@ worker* current_worker() noexcept;
 
 // The green thread running on the calling kernel thread, or null.
 tcb* current_tcb() noexcept;
+
+// The stack layer's fault handler asks this which green thread runs here
+// (stack/overflow.hpp's probe; async-signal-safe).
+bool describe_running_thread(overflow_subject& s) noexcept;
 
 }  // namespace weft::detail

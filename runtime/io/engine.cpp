@@ -94,7 +94,7 @@ engine_choice choose_engine(const options& opts) {
 std::unique_ptr<engine> make_engine(worker& w) {
   // Sockets rely on one kind per runtime: workers after the first follow it.
   engine_choice c = w.index == 0 ? choose_engine(w.rt.opts)
-                                 : engine_choice{w.rt.workers.front()->io->kind(), true};
+                                 : engine_choice{engine_of(w.rt.worker_at(0)).kind(), true};
   if (c.kind == engine_kind::epoll) return make_epoll_engine(w);
   int err = ENOSYS;
 #if WEFT_HAVE_LIBURING
@@ -111,11 +111,15 @@ std::unique_ptr<engine> make_engine(worker& w) {
   throw error(errc::resource_exhausted, why);
 }
 
+std::unique_ptr<poller> make_poller(worker& w) { return make_engine(w); }
+
+engine& engine_of(worker& w) noexcept { return static_cast<engine&>(*w.driver); }
+
 void engine::retire(io_handle& h) noexcept { delete &h; }
 
 engine* current_engine() noexcept {
   worker* w = current_worker();
-  return w && w->current ? w->io.get() : nullptr;
+  return w && w->current ? &engine_of(*w) : nullptr;
 }
 
 void cancel_batch::done_one() noexcept {
@@ -216,7 +220,7 @@ const char* engine_name() {
     throw error(errc::no_runtime,
                 "weft::io::engine_name: no runtime for this thread (call from a green thread or have exactly one "
                 "weft::runtime alive)");
-  return s->workers.front()->io->name();
+  return detail::io::engine_of(s->worker_at(0)).name();
 }
 
 }  // namespace weft::io

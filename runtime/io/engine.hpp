@@ -41,6 +41,7 @@
 #include <sys/uio.h>
 
 #include "core/park.hpp"
+#include "core/poller.hpp"
 
 namespace weft {
 struct options;
@@ -136,30 +137,17 @@ enum class engine_kind { uring, epoll };
 // run() result: the ring has no room right now; yield and call again.
 inline constexpr std::int64_t ring_full = INT64_MIN;
 
-class engine {
+// An engine is the worker's poller (core/poller.hpp: start, poll, wait,
+// wake, has_completions) plus the I/O operations below.
+class engine : public poller {
  public:
   explicit engine(worker& w) : owner(w) {}
-  virtual ~engine() = default;
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
   // "io_uring" or "epoll".
   virtual const char* name() const noexcept = 0;
   virtual engine_kind kind() const noexcept = 0;
-  // On the owning worker thread before its loop (e.g. enables a ring that
-  // was created disabled, so SINGLE_ISSUER names the worker as submitter).
-  virtual void start() = 0;
-  // Submits queued work and dispatches finished operations without
-  // blocking; true if it made a green thread ready.
-  virtual bool poll() noexcept = 0;
-  // Like poll() but sleeps until something finishes, wake() is called or
-  // deadline_ns (steady clock, < 0: none) passes. True if it made a green
-  // thread ready.
-  virtual bool wait(std::int64_t deadline_ns) noexcept = 0;
-  // Interrupts wait() from any thread.
-  virtual void wake() noexcept = 0;
-  // Finished operations are waiting to be dispatched (cheap, no syscall).
-  virtual bool has_completions() const noexcept = 0;
   // Performs r for the calling green thread (which runs on this engine's
   // worker) and parks it until done. Returns the result or -errno:
   // -ETIMEDOUT when deadline_ns passed first, -ECANCELED when h was
@@ -193,11 +181,17 @@ engine_choice choose_engine(const options& opts);
 // a runtime has one kind. Throws weft::error(resource_exhausted) when the
 // engine cannot be set up (an automatic io_uring choice falls back to epoll).
 std::unique_ptr<engine> make_engine(worker& w);
+// make_engine as the core's poller factory (core/poller.hpp).
+std::unique_ptr<poller> make_poller(worker& w);
 // Null (and err = errno) if no ring can be set up.
 std::unique_ptr<engine> make_uring_engine(worker& w, int& err);
 std::unique_ptr<engine> make_epoll_engine(worker& w);
 
 // The engine of the calling green thread's worker; null on a foreign thread.
 engine* current_engine() noexcept;
+
+// Worker w's engine. Every poller of a runtime is an engine: api.cpp builds
+// runtimes with make_engine as their poller factory.
+engine& engine_of(worker& w) noexcept;
 
 }  // namespace weft::detail::io

@@ -188,12 +188,12 @@ std::int64_t run_engine(io_handle* h, io_request& r, std::int64_t deadline, std:
 void cancel_in_kernel(io_handle& h, runtime_impl& s) {
   cancel_batch b;
   b.fd = h.fd;
-  b.remaining = static_cast<int>(s.workers.size()) + 1;  // +1: ours, dropped below
+  b.remaining = static_cast<int>(s.worker_count()) + 1;  // +1: ours, dropped below
   // A rare path (cancel or close with operations in flight): one node per engine.
-  std::vector<cancel_request> parts(s.workers.size());
+  std::vector<cancel_request> parts(s.worker_count());
   for (std::size_t i = 0; i < parts.size(); ++i) {
     parts[i].batch = &b;
-    s.workers[i]->io->post_cancel(parts[i]);
+    engine_of(s.worker_at(i)).post_cancel(parts[i]);
   }
   waiter w = make_waiter();
   wq_lock(b.q);

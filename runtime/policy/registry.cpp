@@ -1,4 +1,5 @@
-// make_policy: the FIFO ring lives in policy_fifo.hpp.
+#include "policy/registry.hpp"
+
 #include "policy/fifo.hpp"
 
 namespace weft::detail {

@@ -9,8 +9,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/tcb.hpp"
-#include "core/worker.hpp"
 
 namespace weft::detail {
 namespace {
@@ -18,6 +16,7 @@ namespace {
 struct sigaction g_old_segv;
 struct sigaction g_old_bus;
 thread_local void* tl_altstack = nullptr;
+overflow_probe g_probe = nullptr;
 constexpr std::size_t altstack_size = 64 * 1024;
 
 // Async-signal-safe formatting: only write(2) and stack buffers.
@@ -37,15 +36,18 @@ std::size_t put_u64(char* buf, std::size_t at, std::uint64_t v) {
   return at;
 }
 
-void write_report(const tcb* t) {
+void write_report(const overflow_subject& s) {
   char buf[512];
   std::size_t n = put(buf, 0, "weft: stack overflow in green thread ");
-  n = put_u64(buf, n, t->id);
-  n = put(buf, n, " '");
-  n = put(buf, n, t->name_or_empty());
-  n = put(buf, n, "' (stack of ");
-  n = put_u64(buf, n, t->stk_size);
-  n = put(buf, n, t->stk_guarded() ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
+  n = put_u64(buf, n, s.id);
+  if (*s.name) {
+    n = put(buf, n, " '");
+    n = put(buf, n, s.name);
+    n = put(buf, n, "'");
+  }
+  n = put(buf, n, " (stack of ");
+  n = put_u64(buf, n, s.stack_size);
+  n = put(buf, n, s.guarded ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
   ssize_t r = write(2, buf, n);
   (void)r;
 }
@@ -67,14 +69,13 @@ void chain(int sig, siginfo_t* info, void* uctx) {
 }
 
 void on_fault(int sig, siginfo_t* info, void* uctx) {
-  worker* w = current_worker();
-  tcb* t = w ? w->current : nullptr;
-  if (t && t->stk_guarded()) {
+  overflow_subject s;
+  if (g_probe && g_probe(s) && s.guarded) {
     auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
-    auto lo = reinterpret_cast<std::uintptr_t>(t->stk_lo);
+    auto lo = reinterpret_cast<std::uintptr_t>(s.stack_lo);
     auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
     if (addr < lo && addr + page >= lo) {
-      write_report(t);
+      write_report(s);
       signal(SIGABRT, SIG_DFL);
       abort();
     }
@@ -84,9 +85,10 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
 
 }  // namespace
 
-void overflow_guard_install() {
+void overflow_guard_install(overflow_probe probe) {
   static std::once_flag once;
-  std::call_once(once, [] {
+  std::call_once(once, [probe] {
+    g_probe = probe;
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = &on_fault;
@@ -119,8 +121,8 @@ void overflow_guard_thread_fini() noexcept {
   tl_altstack = nullptr;
 }
 
-void report_stack_overflow(const tcb* t) noexcept {
-  write_report(t);
+void report_stack_overflow(const overflow_subject& s) noexcept {
+  write_report(s);
   abort();
 }
 

@@ -1,0 +1,14 @@
+// The policies a runtime can be built with (options::policy).
+#pragma once
+
+#include <memory>
+
+#include "core/policy.hpp"
+#include "weft/options.hpp"
+
+namespace weft::detail {
+
+// One worker's policy for options::policy (core/policy.hpp's factory).
+std::unique_ptr<policy> make_policy(const options& opts);
+
+}  // namespace weft::detail
