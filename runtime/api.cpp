@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/park.hpp"
+#include "base/fatal.hpp"
 #include "core/runtime_impl.hpp"
 #include "core/tcb.hpp"
 #include "weft/runtime.hpp"
@@ -50,7 +51,8 @@ void* tcb_task_storage(tcb* t) noexcept {
 void tcb_start(tcb* t, task_base* task) noexcept {
   // task() finds the task at a fixed offset; a task type whose task_base
   // were not at its start would break that, so check once per spawn.
-  if (static_cast<void*>(task) != tcb_task_storage(t)) std::abort();
+  WEFT_CHECK(static_cast<void*>(task) == tcb_task_storage(t), "green thread %llu: its task_base is not at the start of its task",
+             static_cast<unsigned long long>(t->id));
   t->rt().admit(t);
 }
 
@@ -87,9 +89,8 @@ void tcb_detach(tcb* t) noexcept {
 
 void tcb_join_on_destroy(tcb* t) noexcept {
   if (t == current_tcb()) {
-    std::fprintf(stderr, "weft: the handle of green thread %llu was destroyed inside that thread while joinable\n",
-                 static_cast<unsigned long long>(t->id));
-    std::abort();
+    WEFT_FATAL("the handle of green thread %llu was destroyed inside that thread while joinable",
+               static_cast<unsigned long long>(t->id));
   }
   tcb_wait(t);
   if (t->task()->error) report_unobserved(t);
@@ -204,8 +205,7 @@ runtime::~runtime() {
   try {
     impl_->shutdown();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "weft: runtime destroyed from its own green thread: %s\n", e.what());
-    std::abort();
+    WEFT_FATAL("runtime destroyed from its own green thread: %s", e.what());
   }
 }
 

@@ -28,6 +28,7 @@
 #include <new>
 
 #include "base/clock.hpp"
+#include "base/fatal.hpp"
 #include "base/futex.hpp"
 #include "stack/overflow.hpp"
 #include "core/park.hpp"
@@ -63,9 +64,8 @@ void thread_entry(void* arg, void* resumer) {
     what = e.what();
   } catch (...) {
   }
-  std::fprintf(stderr, "weft: green thread %llu '%s' ended with an uncaught exception that nobody joins: %s\n",
-               static_cast<unsigned long long>(t->id), t->name_or_empty(), what.c_str());
-  std::abort();
+  WEFT_FATAL("green thread %llu '%s' ended with an uncaught exception that nobody joins: %s",
+             static_cast<unsigned long long>(t->id), t->name_or_empty(), what.c_str());
 }
 
 std::size_t tcb_task_offset(std::size_t task_align) noexcept {
@@ -73,13 +73,21 @@ std::size_t tcb_task_offset(std::size_t task_align) noexcept {
   return (sizeof(tcb) + a - 1) / a * a;
 }
 
-runtime_impl::runtime_impl(const options& o, runtime_parts p) : opts(o), parts(p), stacks(o.stack_size, o.max_guarded_stacks) {
-  unsigned n = opts.workers;
+// options.workers, checked; 0 means one per CPU.
+unsigned runtime_impl::workers_for(const options& o) {
+  unsigned n = o.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   if (n > 1024) throw error(errc::invalid_argument, "options.workers: at most 1024 workers, got " + std::to_string(n));
+  return n;
+}
+
+runtime_impl::runtime_impl(const options& o, runtime_parts p)
+    : opts(o), parts(p), stacks(o.stack_size, o.max_guarded_stacks), idle(workers_for(o)) {
+  unsigned n = workers_for(o);
   if (o.stack_size > (std::size_t{1} << 30))
     throw error(errc::invalid_argument, "options.stack_size: at most 1 GiB, got " + std::to_string(o.stack_size));
   overflow_guard_install(&describe_running_thread);
+  set_fatal_context(&describe_for_fatal);
   ticks0_ = ticks();
   wall0_ns_ = wall_now_ns();
   workers_.reserve(n);
@@ -210,9 +218,7 @@ void runtime_impl::make_ready(tcb* t) noexcept {
         return;
       }
     } else {
-      std::fprintf(stderr, "weft: internal error: waking thread %llu in state %s\n",
-                   static_cast<unsigned long long>(t->id), to_string(ts));
-      std::abort();
+      WEFT_FATAL("waking green thread %llu in state %s", static_cast<unsigned long long>(t->id), to_string(ts));
     }
   }
 }
@@ -231,7 +237,7 @@ void runtime_impl::enqueue(tcb* t, enqueue_kind kind) noexcept {
   } else {
     t->next = nullptr;
     global_push_list(t);
-    wake_idle_if_needed();
+    idle.notify_work();
   }
   if (foreign) foreign_enqueues_.fetch_sub(1, std::memory_order_release);
 }
@@ -408,7 +414,7 @@ void runtime_impl::global_push_list(tcb* head) noexcept {
 }
 
 tcb* runtime_impl::global_pop_into(worker& w) noexcept {
-  if (global_size_.load(std::memory_order_acquire) == 0) return nullptr;
+  if (!global_nonempty()) return nullptr;
   std::lock_guard lk(global_mu_);
   std::size_t size = global_size_.load(std::memory_order_relaxed);
   if (size == 0) return nullptr;
@@ -429,52 +435,6 @@ tcb* runtime_impl::global_pop_into(worker& w) noexcept {
   global_size_.fetch_sub(taken, std::memory_order_release);
   first->next = nullptr;
   return first;
-}
-
-void runtime_impl::wake_idle_if_needed() noexcept {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (nidle.load(std::memory_order_relaxed) == 0 || nspinning.load(std::memory_order_relaxed) != 0) return;
-  int zero = 0;
-  if (!nspinning.compare_exchange_strong(zero, 1)) return;
-  worker* w = nullptr;
-  {
-    std::lock_guard lk(idle_mu_);
-    if (!idle_.empty()) {
-      w = idle_.back();
-      idle_.pop_back();
-      nidle.fetch_sub(1);
-    }
-  }
-  if (!w) {
-    nspinning.fetch_sub(1);
-    return;
-  }
-  w->handed_spinning.store(true, std::memory_order_release);
-  w->notify();
-}
-
-void runtime_impl::push_idle(worker* w) noexcept {
-  std::lock_guard lk(idle_mu_);
-  idle_.push_back(w);
-  nidle.fetch_add(1);
-}
-
-void runtime_impl::remove_idle(worker* w) noexcept {
-  std::lock_guard lk(idle_mu_);
-  auto it = std::find(idle_.begin(), idle_.end(), w);
-  if (it != idle_.end()) {
-    idle_.erase(it);
-    nidle.fetch_sub(1);
-  }
-}
-
-bool runtime_impl::work_visible(const worker& self) const noexcept {
-  if (global_size_.load(std::memory_order_acquire) != 0) return true;
-  if (self.inbox_nonempty_.load(std::memory_order_acquire)) return true;
-  for (auto& w : workers_)
-    if (!w->runq->empty()) return true;
-  std::int64_t d = self.timers.next_deadline();
-  return d >= 0 && d <= now_ns();
 }
 
 // ---------------------------------------------------------------- registry

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/idle.hpp"
 #include "core/policy.hpp"
 #include "core/poller.hpp"
 #include "base/spinlock.hpp"
@@ -65,10 +66,7 @@ class runtime_impl {
   // ---- queues and idling ----
   void global_push_list(tcb* head) noexcept;
   tcb* global_pop_into(worker& w) noexcept;
-  void wake_idle_if_needed() noexcept;
-  void push_idle(worker* w) noexcept;
-  void remove_idle(worker* w) noexcept;
-  bool work_visible(const worker& self) const noexcept;
+  bool global_nonempty() const noexcept { return global_size_.load(std::memory_order_acquire) != 0; }
   bool stopped() const noexcept { return life_.load(std::memory_order_acquire) & stopped_bit; }
 
   // ---- registry ----
@@ -79,13 +77,13 @@ class runtime_impl {
   const runtime_parts parts;
   stack_pool stacks;
   tcb_depot tcbs;  // before workers: their caches return blocks to it
-  std::atomic<int> nidle{0};
-  std::atomic<int> nspinning{0};
+  idle_protocol idle;  // which workers spin, sleep, and who wakes them (core/idle.hpp)
 
   unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
   worker& worker_at(unsigned i) const noexcept { return *workers_[i]; }
 
  private:
+  static unsigned workers_for(const options& o);
   std::vector<std::unique_ptr<worker>> workers_;
   static constexpr std::uint64_t stopped_bit = std::uint64_t{1} << 63;
   tcb*& child_head(tcb* parent) noexcept { return parent ? parent->first_child : vroot_first_child_; }
@@ -103,8 +101,6 @@ class runtime_impl {
   tcb* global_tail_ = nullptr;
   std::atomic<std::size_t> global_size_{0};
 
-  std::mutex idle_mu_;
-  std::vector<worker*> idle_;
 
   // Live thread count with the stopped flag in the top bit, so that a spawn
   // racing shutdown either counts itself in first or sees the flag.

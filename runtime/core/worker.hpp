@@ -1,4 +1,10 @@
 // A worker: one kernel thread running green threads from its own run queue.
+//
+// The worker holds the state; its scheduling paths (pick, switch, yield,
+// park, steal, idle) are written once in core/worker_loop.hpp as a template
+// over the runtime's policy and reached through `ops_`, a table that the
+// policy instantiates (core/policy.hpp). So the worker knows no policy, and
+// each policy's queue operations still compile inline into its paths.
 #pragma once
 
 #include <atomic>
@@ -7,22 +13,24 @@
 #include <thread>
 #include <vector>
 
+#include "base/sanitizer.hpp"
+#include "base/spinlock.hpp"
 #include "context/context.hpp"
+#include "core/idle.hpp"
 #include "core/policy.hpp"
 #include "core/poller.hpp"
-#include "base/sanitizer.hpp"
-#include "stack/overflow.hpp"
-#include "base/spinlock.hpp"
-#include "stack/stack_pool.hpp"
 #include "core/tcb.hpp"
 #include "core/tcb_pool.hpp"
 #include "core/timer_heap.hpp"
+#include "stack/overflow.hpp"
+#include "stack/stack_pool.hpp"
 
 namespace weft::detail {
 
 struct tcb;
 class runtime_impl;
-class fifo_policy;
+template <class Q>
+struct worker_loop;
 
 // Work the next context does right after a switch, on behalf of the
 // previous one, once the previous one's registers are safely saved.
@@ -32,9 +40,19 @@ struct post_action {
   void* arg = nullptr;
 };
 
+// The scheduling paths of one policy (worker_loop<Q>::ops).
+struct worker_ops {
+  void (*run)(worker& w);  // the scheduler context's loop, until shutdown
+  void (*after_switch)(worker& w);
+  void (*yield)(worker& w);
+  void (*switch_out)(worker& w, post_action post, bool allow_timers);
+  void (*exit_current)(worker& w);  // never returns
+  void (*push_local)(worker& w, tcb* t, enqueue_kind kind);
+};
+
 class worker {
  public:
-  worker(runtime_impl& s, unsigned index);
+  worker(runtime_impl& rt, unsigned index);
   ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -45,64 +63,54 @@ class worker {
   // ---- called on this worker by the running green thread ----
   // Switches the current thread out, running `post` on the next context.
   // The caller has set nothing in the TCB's state yet; post publishes it.
-  void switch_out(post_action post, bool allow_timers);
+  void switch_out(post_action post, bool allow_timers) { ops_->switch_out(*this, post, allow_timers); }
   // Gives the CPU to another ready thread, if any.
-  void yield();
+  void yield() { ops_->yield(*this); }
   // Ends the current thread; never returns.
-  [[noreturn]] void exit_current();
+  [[noreturn]] void exit_current() {
+    ops_->exit_current(*this);
+    __builtin_unreachable();
+  }
+  // Runs the pending post-switch action; every resumed context calls it first.
+  void after_switch() noexcept { ops_->after_switch(*this); }
 
   // ---- called by anyone ----
   // Queues a ready thread on this worker (the caller is this worker).
-  void push_local(tcb* t, enqueue_kind kind) noexcept;
-  // The FIFO ring's push, inline in worker.cpp; false when the caller must
-  // use push_local (another policy, or the ring is full).
-  bool push_yielded(tcb* t) noexcept;
+  void push_local(tcb* t, enqueue_kind kind) noexcept { ops_->push_local(*this, t, kind); }
   // Queues a pinned thread from any thread and wakes the worker.
   void push_inbox(tcb* t) noexcept;
   // Wakes the worker if it sleeps.
-  void notify() noexcept;
-
-  // Runs the pending post-switch action; every resumed context calls it first.
-  void after_switch() noexcept;
+  void notify() noexcept { idle_protocol::unpark(*this); }
 
   runtime_impl& rt;
   const unsigned index;
   tcb* current = nullptr;
   timer_heap timers;
+  // The run queue: holds this worker's ready threads in the policy's order.
   std::unique_ptr<policy> runq;
-  bool spinning = false;
-  std::atomic<bool> handed_spinning{false};  // a waker counted us as spinning when it woke us
-  std::atomic<std::uint32_t> wake_word{0};   // futex: 1 = a wake-up is pending
-  std::atomic<bool> sleeping{false};
+  idle_slot idling;
   // Where this worker sleeps and what wakes it (core/poller.hpp); the io
   // layer's engine, which is also where its threads' I/O waits.
   std::unique_ptr<poller> driver;
 
  private:
-  friend class runtime_impl;
+  template <class Q>
+  friend struct worker_loop;
   void main();
-  void run_post() noexcept;  // after_switch, inlined into the switch paths
-
-  tcb* find_runnable();           // scheduler loop: blocks while idle; null on shutdown
-  tcb* pick_local(bool allow_timers) noexcept;  // fast path: local, inbox, global; never blocks
-  tcb* pick_slow(bool allow_timers, tcb* first) noexcept;
-  tcb* steal_work() noexcept;
   tcb* pop_inbox() noexcept;
-  bool prepare(tcb* t) noexcept;  // claims t (ready -> running) and gives it a stack
-  bool prepare_slow(tcb* t) noexcept;
+  bool inbox_has_work() const noexcept { return inbox_nonempty_.load(std::memory_order_relaxed); }
+  bool prepare_slow(tcb* t) noexcept;  // worker_loop::prepare's rare cases
   void run_timers() noexcept;
-  // Switches from `from` (null: the scheduler context) to `next`; returns,
-  // once `from` runs again, the worker that resumed it.
-  worker* switch_to(tcb* from, tcb* next, bool from_dying) noexcept;
-  void sleep_until(std::int64_t deadline_ns) noexcept;
-  void check_canary(tcb* t) noexcept;
+  // True if work is visible anywhere this worker could take it (W4 of the
+  // idle protocol: after its fence).
+  bool work_visible() const noexcept;
 
+  const worker_ops* ops_;
   context sched_ctx_;
   san_state sched_san_;
   post_action post_;
-  std::uint32_t chores_ = 1;        // picks until the periodic chores (worker.cpp)
+  std::uint32_t chores_ = 1;        // picks until the periodic chores (worker_loop.hpp)
   std::uint32_t chore_rounds_ = 0;
-  fifo_policy* fifo_ = nullptr;  // runq, when it is the FIFO ring: called directly
   std::atomic<std::int64_t> slice_start_{0};  // coarse_ns(); snapshots read it for a running thread's CPU time
   stack_cache stacks_;
   tcb_cache tcbs_;
@@ -112,12 +120,14 @@ class worker {
   tcb* inbox_tail_ = nullptr;
   std::atomic<bool> inbox_nonempty_{false};
   std::thread thread_;
+
+  friend class runtime_impl;  // snapshots read slice_start_; spawn and free use tcbs_ and stacks_
 };
 
 inline runtime_impl& tcb::rt() const noexcept { return last_worker.load(std::memory_order_relaxed)->rt; }
 
 // The worker running the calling kernel thread, or null. Never cached across
-// a switch: a green thread may resume on another worker (see worker.cpp).
+// a switch: a green thread may resume on another worker (see worker_loop.hpp).
 worker* current_worker() noexcept;
 
 // The green thread running on the calling kernel thread, or null.
@@ -126,5 +136,9 @@ tcb* current_tcb() noexcept;
 // The stack layer's fault handler asks this which green thread runs here
 // (stack/overflow.hpp's probe; async-signal-safe).
 bool describe_running_thread(overflow_subject& s) noexcept;
+// The same description for any thread (canary reports).
+overflow_subject overflow_subject_of(const tcb* t) noexcept;
+// base/fatal.hpp's describer: the green thread and worker running here.
+bool describe_for_fatal(char* buf, std::size_t size) noexcept;
 
 }  // namespace weft::detail

@@ -48,6 +48,7 @@
 #include <string>
 
 #include "base/intrusive_list.hpp"
+#include "base/fatal.hpp"
 #include "msg/chan_ops.hpp"
 #include "core/park.hpp"
 #include "weft/error.hpp"
@@ -214,10 +215,7 @@ chan_core::chan_core(std::size_t capacity, chan_buffer* buf, void (*deliver)(voi
     : cap_(capacity), buf_(buf), deliver_(deliver), prio_senders_(prio_senders), mailbox_(mailbox) {}
 
 chan_core::~chan_core() {
-  if (sendq_.head || recvq_.head) {
-    std::fprintf(stderr, "weft: a channel was destroyed while threads were still blocked on it\n");
-    std::abort();
-  }
+  WEFT_CHECK(!sendq_.head && !recvq_.head, "a channel was destroyed while threads were still blocked on it");
 }
 
 op_status chan_core::send(void* src, int prio, std::int64_t deadline, bool nonblock) {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/park.hpp"
+#include "base/fatal.hpp"
 #include "base/spinlock.hpp"
 #include "weft/error.hpp"
 
@@ -41,10 +42,7 @@ pipe::pipe(std::size_t capacity) : cap_(capacity) {
 }
 
 pipe::~pipe() {
-  if (!wq_empty(readers_) || !wq_empty(writers_)) {
-    std::fprintf(stderr, "weft: a pipe was destroyed while threads were still blocked on it\n");
-    std::abort();
-  }
+  WEFT_CHECK(wq_empty(readers_) && wq_empty(writers_), "a pipe was destroyed while threads were still blocked on it");
 }
 
 io_result pipe::read_impl(void* out, std::size_t n, long long deadline, bool nonblock) {

@@ -3,9 +3,29 @@
 // store and a release of `tail`; pops and steals advance `head` with a CAS, so
 // the owner never takes a lock. 256 slots hold a burst of spawns; past that,
 // half the ring spills to the global queue (in one lock round), which keeps
-// pushes O(1) and feeds idle workers. The class is in a header so the worker's
-// switch path calls push/pop directly (inlined) rather than through the
-// policy's virtual interface: that indirection cost more than the ring itself.
+// pushes O(1) and feeds idle workers. The class is in a header so tests can
+// drive the ring directly; the worker's paths get its operations inlined
+// through worker_loop<fifo_policy> (fifo.cpp).
+//
+// Memory orderings, step by step (each names its partner):
+//   R1  push (owner): loads head (acquire: pairs with R3/R5's CAS release,
+//       so a slot a consumer has read is not overwritten before it was),
+//       writes the slot (relaxed), then stores tail+1 (release: publishes
+//       the slot to R2/R4's acquire loads of tail).
+//   R2  pop (owner) loads head (acquire) and tail; the owner wrote tail
+//       itself, so relaxed suffices there.
+//   R3  pop/spill claim slots by CAS on head (release on success: R1's
+//       acquire load of head then sees the slot as free; acquire on failure
+//       to re-read the slot a thief may have moved past).
+//   R4  steal_into (thief) loads head and tail with acquire (tail pairs with
+//       R1's release, so the copied slots are the ones pushed), copies the
+//       slots into its own ring, then
+//   R5  claims them with a CAS on head (acq_rel): if the owner or another
+//       thief moved head meanwhile, the copies are discarded and retried;
+//       an n larger than half the ring means head and tail were read at
+//       different times (torn snapshot), also retried.
+//   R6  the thief publishes the copies in its own ring with a release store
+//       of its own tail (it is that ring's only producer), as R1.
 #pragma once
 
 #include <array>
@@ -19,7 +39,7 @@ namespace weft::detail {
 
 class fifo_policy final : public policy {
  public:
-  bool push(tcb* t, enqueue_kind = enqueue_kind::yielded) noexcept override {
+  bool push(tcb* t, enqueue_kind = enqueue_kind::yielded) noexcept override {  // R1
     std::uint32_t h = head_.load(std::memory_order_acquire);
     std::uint32_t tl = tail_.load(std::memory_order_relaxed);
     if (tl - h >= size) return false;
@@ -28,7 +48,7 @@ class fifo_policy final : public policy {
     return true;
   }
 
-  tcb* pop() noexcept override {
+  tcb* pop() noexcept {  // R2, R3
     std::uint32_t h = head_.load(std::memory_order_acquire);
     for (;;) {
       std::uint32_t tl = tail_.load(std::memory_order_relaxed);
@@ -38,7 +58,7 @@ class fifo_policy final : public policy {
     }
   }
 
-  tcb* spill() noexcept override {
+  tcb* spill() noexcept {  // R3
     std::uint32_t h = head_.load(std::memory_order_acquire);
     for (;;) {
       std::uint32_t tl = tail_.load(std::memory_order_relaxed);
@@ -53,8 +73,7 @@ class fifo_policy final : public policy {
     }
   }
 
-  tcb* steal_into(policy& into_base) noexcept override {
-    auto& into = static_cast<fifo_policy&>(into_base);
+  tcb* steal_into(fifo_policy& into) noexcept {  // R4-R6
     std::uint32_t dst_tail = into.tail_.load(std::memory_order_relaxed);
     for (;;) {
       std::uint32_t h = head_.load(std::memory_order_acquire);
@@ -74,6 +93,8 @@ class fifo_policy final : public policy {
       return run_now;
     }
   }
+
+  const worker_ops& loop() const noexcept override;
 
   bool empty() const noexcept override {
     return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);

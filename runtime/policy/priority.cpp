@@ -4,7 +4,8 @@
 // under a steady stream of high-priority work still runs (the OS notes' cure
 // for starvation). Only list heads are compared: within a level the head is
 // the oldest, hence the most aged. A spinlock guards it; thieves take one
-// thread at a time, as a priority order cannot be split in halves.
+// thread at a time, as a priority order cannot be split in halves. The
+// enqueue time lives in tcb::policy_word.
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -12,6 +13,8 @@
 
 #include "base/clock.hpp"
 #include "core/policy.hpp"
+#include "core/worker_loop.hpp"
+#include "policy/registry.hpp"
 #include "base/spinlock.hpp"
 #include "core/tcb.hpp"
 
@@ -40,10 +43,11 @@ class priority_policy final : public policy {
     return true;
   }
 
-  tcb* pop() noexcept override { return take_best(); }
-  tcb* spill() noexcept override { return nullptr; }
-  tcb* steal_into(policy&) noexcept override { return take_best(); }
+  tcb* pop() noexcept { return take_best(); }
+  tcb* spill() noexcept { return nullptr; }  // push never fails
+  tcb* steal_into(priority_policy&) noexcept { return take_best(); }
   bool empty() const noexcept override { return count_.load(std::memory_order_relaxed) == 0; }
+  const worker_ops& loop() const noexcept override { return worker_loop<priority_policy>::ops; }
 
  private:
   struct list {

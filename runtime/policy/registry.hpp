@@ -11,4 +11,7 @@ namespace weft::detail {
 // One worker's policy for options::policy (core/policy.hpp's factory).
 std::unique_ptr<policy> make_policy(const options& opts);
 
+// Each policy's own factory.
+std::unique_ptr<policy> make_priority_policy(const options& opts);
+
 }  // namespace weft::detail
