@@ -148,7 +148,7 @@ std::vector<thread_info> snapshot() { return caller_runtime("snapshot").snapshot
 
 namespace this_thread {
 
-// yield() is defined in worker.cpp, next to the switch path it inlines.
+// yield() is defined in core/worker.cpp; its path is core/worker_loop.hpp.
 
 void detail::sleep_until_ns(long long deadline) {
   worker* w = current_worker();

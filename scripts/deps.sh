@@ -10,7 +10,7 @@ demo_pkgs=(build-essential cmake ninja-build pkg-config liburing-dev)
 test_pkgs=("${demo_pkgs[@]}"
   libboost-context-dev libboost-fiber-dev
   libgtest-dev googletest libbenchmark-dev
-  g++-aarch64-linux-gnu qemu-user)
+  g++-aarch64-linux-gnu qemu-user python3)
 
 case "$profile" in
   demo) pkgs=("${demo_pkgs[@]}") ;;

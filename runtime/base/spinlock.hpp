@@ -2,7 +2,7 @@
 // queues, timers and run queues. Unlike std::mutex it may be released by a
 // different green thread (or the scheduler) than the one that took it: a
 // parking thread hands its wait queue's lock to the post-switch action, which
-// releases it only after the thread's context is saved (see worker.cpp).
+// releases it only after the thread's context is saved (see core/worker_loop.hpp).
 #pragma once
 
 #include <atomic>

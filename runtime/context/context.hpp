@@ -33,7 +33,7 @@ void context_make(context& ctx, void* stack_hi, std::size_t size, context_entry 
 // value `pass`. Returns, once something resumes `from`, the value that
 // resumer passed. The scheduler passes the resuming worker this way, so a
 // green thread learns where it now runs from a register, not from TLS that
-// the compiler might have cached across the switch (see worker.cpp).
+// the compiler might have cached across the switch (see core/worker_loop.hpp).
 #ifdef WEFT_CONTEXT_FCONTEXT
 void* context_switch(context& from, context& to, void* pass) noexcept;
 #else
