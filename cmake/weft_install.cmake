@@ -1,14 +1,16 @@
 # `cmake --install` yields headers, the library, a CMake package and a
 # pkg-config file, so a consumer writes find_package(weft CONFIG) and links
 # weft::weft, or compiles with `pkg-config --cflags --libs weft`. Every file
-# names the others by relative paths: the installed tree can be moved.
+# names the others by relative paths: the installed tree can be moved (or
+# unpacked from the Debian package anywhere). As the top-level project,
+# `cpack -G DEB` in the build directory packs the same files as libweft-dev.
 #
 # Inside another project (add_subdirectory, FetchContent) nothing is
 # installed unless that project sets WEFT_INSTALL=ON.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-option(WEFT_INSTALL "Generate weft's install rules" ${PROJECT_IS_TOP_LEVEL})
+option(WEFT_INSTALL "Generate weft's install rules (and, top level, the CPack package)" ${PROJECT_IS_TOP_LEVEL})
 if(NOT WEFT_INSTALL)
   return()
 endif()
@@ -75,3 +77,7 @@ else()
 endif()
 configure_file(cmake/weft.pc.in ${CMAKE_CURRENT_BINARY_DIR}/weft.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weft.pc DESTINATION ${WEFT_PC_INSTALL_DIR})
+
+if(PROJECT_IS_TOP_LEVEL)
+  include(${CMAKE_CURRENT_LIST_DIR}/weft_cpack.cmake)
+endif()
