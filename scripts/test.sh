@@ -7,7 +7,9 @@
 #   asan      AddressSanitizer, asm switch, fake stacks on (detect_stack_use_after_return)
 #   tsan      ThreadSanitizer, asm switch (fiber annotations)
 #   aarch64   cross-compiled with g++-aarch64-linux-gnu, run under qemu-aarch64
-#   install   cmake --install of release and boost, then tests/consumer built against each
+#   install   release, a shared-library build and boost installed, each consumed with
+#             find_package and pkg-config; the release .deb (cpack) unpacked and consumed;
+#             weft built inside a project by add_subdirectory and by FetchContent
 #
 #   bash scripts/test.sh                 # everything
 #   WEFT_CI_PHASES="release tsan" bash scripts/test.sh
@@ -178,24 +180,200 @@ phase_aarch64() {
   return $rc
 }
 
-# Installs a configured build into a fresh prefix and builds tests/consumer
-# against it with find_package(weft CONFIG).
-consume() {  # consume BUILD_DIR LABEL
-  local b=$1 label=$2
-  local prefix="$ci_dir/install-$label" cb="$ci_dir/consumer-$label"
-  rm -rf "$prefix" "$cb"
-  cmake --install "$b" --prefix "$prefix"
-  cmake -S "$root/tests/consumer" -B "$cb" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
-  cmake --build "$cb" -j "$jobs"
-  echo "consumer: $label $("$cb/weft_consumer")"
+# ---- install: weft as its users get it ------------------------------------
+# Every check prints one line starting with "consumer:" (the phase summary
+# shows them) and fails the phase if anything is off.
+
+# run_consumer BACKEND BINARY: runs a consumer program, which prints
+# "weft <version> <backend>[-<variant>] OK" (asm-x86_64, boost-fcontext);
+# prints the backend it named.
+run_consumer() {
+  local backend=$1 bin=$2 out
+  out=$("$bin")
+  if [[ "$out" != "weft "*" $backend OK" && "$out" != "weft "*" $backend-"*" OK" ]]; then
+    echo "$bin printed '$out', want 'weft <version> ${backend}[-*] OK'" >&2
+    return 1
+  fi
+  out=${out% OK}
+  echo "${out##* }"
 }
 
-phase_install() {
-  [[ -d "$ci_dir/release" ]] || phase_release
-  consume "$ci_dir/release" asm
-  if [[ -d "$ci_dir/boost" ]]; then
-    consume "$ci_dir/boost" boost
+# linkage BINARY LIBDIR: "static" if LIBDIR holds a static libweft and
+# BINARY needs no libweft.so; the libweft.so.N it needs if LIBDIR holds a
+# shared one and the loader finds it there (ldd). Fails otherwise.
+linkage() {
+  local bin=$1 libdir=$2 dyn so loaded
+  dyn=$(readelf -d "$bin")
+  so=$(sed -n 's/.*(NEEDED).*\[\(libweft\.so[^]]*\)\].*/\1/p' <<<"$dyn")
+  if [[ -e "$libdir/libweft.so" ]]; then
+    if [[ -z "$so" ]]; then
+      echo "$bin does not link libweft.so (readelf -d shows no NEEDED entry)" >&2
+      return 1
+    fi
+    loaded=$(ldd "$bin" | awk -v so="$so" '$1 == so { print $3 }')
+    if [[ -z "$loaded" || "$(realpath "$loaded")" != "$(realpath "$libdir/$so")" ]]; then
+      echo "$bin loads $so from '$loaded', not from $libdir" >&2
+      return 1
+    fi
+    echo "$so"
+  elif [[ -e "$libdir/libweft.a" ]]; then
+    if [[ -n "$so" ]]; then
+      echo "$bin needs $so, but only a static libweft is in $libdir" >&2
+      return 1
+    fi
+    echo static
+  else
+    echo "no libweft in $libdir" >&2
+    return 1
   fi
+}
+
+# check_relocatable PREFIX LIBDIR: the installed CMake package and weft.pc
+# name no absolute path (liburing's included) and nothing of this build.
+check_relocatable() {
+  local prefix=$1 libdir=$2
+  local meta=("$libdir"/cmake/weft/*.cmake "$libdir/pkgconfig/weft.pc")
+  if grep -nE '["; =]/[A-Za-z]|-[IL]/|/usr/|liburing\.(so|a)' "$libdir"/cmake/weft/weftTargets*.cmake "$libdir/pkgconfig/weft.pc"; then
+    echo "absolute library paths in the package files of $prefix (above)" >&2
+    return 1
+  fi
+  if grep -nF -e "$root" -e "$ci_dir" "${meta[@]}"; then
+    echo "build paths in the package files of $prefix (above)" >&2
+    return 1
+  fi
+}
+
+# consume_cmake LABEL PREFIX LIBDIR BACKEND: tests/consumer (no
+# CMAKE_CXX_STANDARD) with find_package(weft) from PREFIX.
+consume_cmake() {
+  local label=$1 prefix=$2 libdir=$3 backend=$4 cb="$ci_dir/consumer-$1"
+  local found link out
+  rm -rf "$cb"
+  cmake -S "$root/tests/consumer" -B "$cb" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
+  # Not some other weft installed on this machine.
+  found=$(sed -n 's/^weft_DIR:PATH=//p' "$cb/CMakeCache.txt")
+  if [[ "$(realpath "$found")" != "$(realpath "$libdir/cmake/weft")" ]]; then
+    echo "find_package(weft) found '$found', not $libdir/cmake/weft" >&2
+    return 1
+  fi
+  cmake --build "$cb" -j "$jobs"
+  link=$(linkage "$cb/weft_consumer" "$libdir")
+  out=$(run_consumer "$backend" "$cb/weft_consumer")
+  echo "consumer: $label cmake OK ($link, $out)"
+}
+
+# consume_pkgconfig LABEL LIBDIR BACKEND: tests/consumer/consumer.cpp built
+# with plain g++ and `pkg-config --cflags --libs weft` (LIBDIR/pkgconfig).
+consume_pkgconfig() {
+  local label=$1 libdir=$2 backend=$3 cb="$ci_dir/consumer-$1-pc"
+  local pcdir flags link out
+  rm -rf "$cb"
+  mkdir -p "$cb"
+  pcdir=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=pcfiledir weft)
+  if [[ "$(realpath "$pcdir")" != "$(realpath "$libdir/pkgconfig")" ]]; then
+    echo "pkg-config found weft.pc in '$pcdir', not $libdir/pkgconfig" >&2
+    return 1
+  fi
+  flags=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs weft)
+  echo "pkg-config --cflags --libs weft: $flags"
+  local -a flag_words
+  read -ra flag_words <<<"$flags"
+  g++ -std=c++20 -O2 "$root/tests/consumer/consumer.cpp" -o "$cb/weft_consumer" "${flag_words[@]}"
+  link=$(LD_LIBRARY_PATH="$libdir" linkage "$cb/weft_consumer" "$libdir")
+  out=$(LD_LIBRARY_PATH="$libdir" run_consumer "$backend" "$cb/weft_consumer")
+  echo "consumer: $label pkg-config OK ($link)"
+}
+
+# consume BUILD_DIR LABEL BACKEND: `cmake --install` into a fresh prefix,
+# then the CMake and the pkg-config consumer against it.
+consume() {
+  local b=$1 label=$2 backend=$3 prefix="$ci_dir/install-$2" libdir
+  rm -rf "$prefix"
+  cmake --install "$b" --prefix "$prefix"
+  libdir="$prefix/$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$b/CMakeCache.txt")"
+  check_relocatable "$prefix" "$libdir"
+  consume_cmake "$label" "$prefix" "$libdir" "$backend"
+  consume_pkgconfig "$label" "$libdir" "$backend"
+}
+
+# consume_deb BUILD_DIR BACKEND: `cpack -G DEB` in BUILD_DIR; the package's
+# fields and files are checked, and it is unpacked (dpkg-deb -x, not
+# installed) into a scratch root that both consumers then use.
+consume_deb() {
+  local b=$1 backend=$2 out="$ci_dir/deb" droot="$ci_dir/deb-root"
+  local libdir_rel debs deb listing f depends
+  rm -rf "$out" "$droot"
+  cpack -G DEB --config "$b/CPackConfig.cmake" -B "$out"
+  debs=("$out"/*.deb)
+  if ((${#debs[@]} != 1)) || [[ ! -f "${debs[0]}" ]]; then
+    echo "cpack made ${debs[*]}, want one .deb" >&2
+    return 1
+  fi
+  deb=${debs[0]}
+  dpkg-deb -I "$deb"
+  [[ "$(dpkg-deb -f "$deb" Package)" == libweft-dev ]]
+  [[ "$(dpkg-deb -f "$deb" Section)" == libdevel ]]
+  depends=$(dpkg-deb -f "$deb" Depends)
+  libdir_rel=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$b/CMakeCache.txt")
+  listing=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
+  for f in include/weft/weft.hpp include/weft/version.hpp "$libdir_rel/cmake/weft/weftConfig.cmake" \
+           "$libdir_rel/cmake/weft/weftTargets.cmake" "$libdir_rel/cmake/weft/Findweft_uring.cmake" \
+           "$libdir_rel/pkgconfig/weft.pc"; do
+    if ! grep -qxF "./usr/$f" <<<"$listing"; then
+      echo "$deb lacks /usr/$f" >&2
+      return 1
+    fi
+  done
+  if ! grep -qE "^\./usr/$libdir_rel/libweft\.(a|so)$" <<<"$listing"; then
+    echo "$deb lacks /usr/$libdir_rel/libweft.a or .so" >&2
+    return 1
+  fi
+  dpkg-deb -x "$deb" "$droot"
+  # A weft built with liburing needs its headers and library at the consumer.
+  if grep -qE '^Requires(\.private)?:.*liburing' "$droot/usr/$libdir_rel/pkgconfig/weft.pc" && [[ "$depends" != *liburing-dev* ]]; then
+    echo "$deb: weft uses liburing but Depends is '$depends'" >&2
+    return 1
+  fi
+  check_relocatable "$droot/usr" "$droot/usr/$libdir_rel"
+  echo "consumer: deb $(basename "$deb") OK ($(wc -l <<<"$listing") entries, Depends: ${depends:-none})"
+  consume_cmake deb "$droot/usr" "$droot/usr/$libdir_rel" "$backend"
+  consume_pkgconfig deb "$droot/usr/$libdir_rel" "$backend"
+}
+
+# consume_source subdir|fetchcontent: tests/consumer_<kind> includes this
+# checkout (add_subdirectory, FetchContent_Declare(SOURCE_DIR)); its
+# CMakeLists fails if weft, not top level, turned on its tests, benchmarks,
+# examples or install rules. No build type: weft must not choose one for
+# the including project (and an unoptimised build is quicker).
+consume_source() {
+  local kind=$1 cb="$ci_dir/consumer-$1" link out
+  rm -rf "$cb"
+  cmake -S "$root/tests/consumer_$kind" -B "$cb" "${generator[@]}" -DWEFT_CHECKOUT="$root"
+  cmake --build "$cb" -j "$jobs"
+  link=$(linkage "$cb/weft_consumer" "$cb/$([[ $kind == subdir ]] && echo weft-build || echo _deps/weft-build)")
+  out=$(run_consumer asm "$cb/weft_consumer")
+  echo "consumer: $kind OK ($link, $out)"
+}
+
+# Release (static) and a shared build (library only) are installed and
+# consumed with CMake and pkg-config; so is the boost build if its phase ran.
+# The Debian package is made from the release build; then weft is built
+# inside two consumer projects from this checkout.
+phase_install() {
+  shopt -s inherit_errexit  # a failure inside $(...) fails the phase too
+  [[ -d "$ci_dir/release" ]] || phase_release
+  local shared="$ci_dir/shared"
+  configure "$shared" -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON -DWEFT_CONTEXT_BACKEND=asm -DBUILD_SHARED_LIBS=ON \
+    -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF
+  build "$shared"
+  consume "$ci_dir/release" release asm
+  consume "$shared" shared asm
+  if [[ -d "$ci_dir/boost" ]]; then
+    consume "$ci_dir/boost" boost boost
+  fi
+  consume_deb "$ci_dir/release" asm
+  consume_source subdir
+  consume_source fetchcontent
 }
 
 for p in $phases; do

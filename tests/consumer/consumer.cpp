@@ -1,5 +1,12 @@
 // Checks that an installed weft package is complete: headers, the library,
-// its link dependencies and the version header all come from the install.
+// its link dependencies and the version header all come from the install
+// (or from the weft build the consumer project includes). Prints
+// "weft <version> <context backend> OK".
+
+// The consumer projects set no C++ standard: weft::weft's cxx_std_20 (or
+// pkg-config users' own -std=c++20) must have made this C++20.
+static_assert(__cplusplus >= 202002L, "weft::weft must compile its users as C++20");
+
 #include <weft/version.hpp>
 #include <weft/weft.hpp>
 
@@ -27,7 +34,7 @@ int main() {
     long joined = 0;
     for (auto& t : ts) joined += t.join();
     bool ok = total == 500500 && joined == 500500;
-    std::printf("weft %s (%s): consumer %s\n", WEFT_VERSION_STRING, weft::runtime::context_backend(),
+    std::printf("weft %s %s %s\n", WEFT_VERSION_STRING, weft::runtime::context_backend(),
                 ok ? "OK" : "FAILED");
     return ok ? 0 : 1;
   });
