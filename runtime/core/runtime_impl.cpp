@@ -524,7 +524,7 @@ std::vector<thread_info> runtime_impl::snapshot() const {
       std::int64_t from = h->slice_start_.load(std::memory_order_relaxed), now = coarse_ns();
       if (now > from) cpu += now - from;
     }
-    i.cpu_time = std::chrono::nanoseconds(cpu);
+    i.run_time = std::chrono::nanoseconds(cpu);
     i.switches = t->switches.load(std::memory_order_relaxed);
     i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
                         ? t->reason.load(std::memory_order_relaxed)
