@@ -6,6 +6,7 @@
 #include "core/park.hpp"
 #include "core/runtime_impl.hpp"
 #include "core/tcb.hpp"
+#include "core/thread_label.hpp"
 #include "weft/runtime.hpp"
 #include "weft/this_thread.hpp"
 #include "weft/thread.hpp"
@@ -30,8 +31,7 @@ struct ref_guard {
 };
 
 [[noreturn]] void bad_state(const char* op, const tcb* t, thread_state s, const char* why) {
-  throw error(errc::invalid_state,
-              std::string(op) + ": thread " + std::to_string(t->id) + " " + why + " (state " + to_string(s) + ")");
+  throw error(errc::invalid_state, std::string(op) + ": " + thread_label(t) + " " + why + " (state " + to_string(s) + ")");
 }
 
 }  // namespace
@@ -55,7 +55,7 @@ void tcb_start(tcb* t, task_base* task) noexcept {
 void tcb_abandon(tcb* t) noexcept { t->rt().abandon(t); }
 
 void tcb_wait(tcb* t) {
-  if (t == current_tcb()) throw error(errc::deadlock, "join: thread " + std::to_string(t->id) + " cannot join itself");
+  if (t == current_tcb()) throw error(errc::deadlock, "join: " + thread_label(t) + " cannot join itself");
   waiter w = make_waiter();
   w.data = t;
   wait_queue& q = t->rt().join_queue(t);
@@ -85,8 +85,9 @@ void tcb_detach(tcb* t) noexcept {
 
 void tcb_join_on_destroy(tcb* t) noexcept {
   if (t == current_tcb()) {
-    std::fprintf(stderr, "weft: the handle of green thread %llu was destroyed inside that thread while joinable\n",
-                 static_cast<unsigned long long>(t->id));
+    char label[128];
+    thread_label(label, sizeof label, t);
+    std::fprintf(stderr, "weft: the handle of %s was destroyed inside that thread while joinable\n", label);
     std::abort();
   }
   tcb_wait(t);

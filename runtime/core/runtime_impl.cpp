@@ -32,6 +32,7 @@
 #include "stack/overflow.hpp"
 #include "core/park.hpp"
 #include "core/tcb.hpp"
+#include "core/thread_label.hpp"
 #include "weft/error.hpp"
 
 namespace weft::detail {
@@ -63,8 +64,9 @@ void thread_entry(void* arg, void* resumer) {
     what = e.what();
   } catch (...) {
   }
-  std::fprintf(stderr, "weft: green thread %llu '%s' ended with an uncaught exception that nobody joins: %s\n",
-               static_cast<unsigned long long>(t->id), t->name_or_empty(), what.c_str());
+  char label[128];
+  thread_label(label, sizeof label, t);
+  std::fprintf(stderr, "weft: %s ended with an uncaught exception that nobody joins: %s\n", label, what.c_str());
   std::abort();
 }
 
@@ -253,8 +255,8 @@ void runtime_impl::init_context(tcb* t) noexcept {
 
 void runtime_impl::fail_start(worker&, tcb* t) noexcept {
   try {
-    throw error(errc::resource_exhausted, "green thread " + std::to_string(t->id) +
-                                              ": no stack could be mapped (memory or vm.max_map_count exhausted)");
+    throw error(errc::resource_exhausted,
+                thread_label(t) + ": no stack could be mapped (memory or vm.max_map_count exhausted)");
   } catch (...) {
     t->task()->error = std::current_exception();
   }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/tcb.hpp"
+#include "core/thread_label.hpp"
 #include "core/worker.hpp"
 
 namespace weft::detail {
@@ -39,11 +40,11 @@ std::size_t put_u64(char* buf, std::size_t at, std::uint64_t v) {
 
 void write_report(const tcb* t) {
   char buf[512];
-  std::size_t n = put(buf, 0, "weft: stack overflow in green thread ");
-  n = put_u64(buf, n, t->id);
-  n = put(buf, n, " '");
-  n = put(buf, n, t->name_or_empty());
-  n = put(buf, n, "' (stack of ");
+  char label[256];
+  thread_label(label, sizeof label, t);
+  std::size_t n = put(buf, 0, "weft: stack overflow in ");
+  n = put(buf, n, label);
+  n = put(buf, n, " (stack of ");
   n = put_u64(buf, n, t->stk_size);
   n = put(buf, n, t->stk_guarded() ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
   ssize_t r = write(2, buf, n);
