@@ -371,6 +371,20 @@ void runtime_impl::reap(tcb* t) noexcept {
   t->reaped = true;
 }
 
+std::size_t runtime_impl::free_unjoined() {
+  std::vector<tcb*> left;
+  {
+    std::lock_guard lk(family_lock_);
+    walk([&](tcb* t) { left.push_back(t); });
+  }
+  for (tcb* t : left)
+    if (t->task()->error) report_unobserved(t);
+  // Children first (the reverse of a pre-order walk): a TCB is unlinked
+  // from a parent that is still there.
+  for (auto it = left.rbegin(); it != left.rend(); ++it) free_tcb(*it, true);
+  return left.size();
+}
+
 thread_id runtime_impl::join_any(tcb* self) {
   for (;;) {
     std::unique_lock lk(family_lock_);
