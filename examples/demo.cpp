@@ -185,13 +185,13 @@ void print_ps(const std::vector<weft::thread_info>& snap) {
   if (rows.size() > 14) rows.resize(14);
   auto now = std::chrono::system_clock::now();
   std::printf("    %7s %-10s %-18s %-10s %4s %7s %6s %8s %8s %8s\n", "ID", "NAME", "STATE", "WAIT", "PRIO", "PARENT",
-              "WORKER", "SWITCHES", "CPU(us)", "AGE(ms)");
+              "WORKER", "SWITCHES", "RUN(us)", "AGE(ms)");
   for (const auto* t : rows)
     std::printf("    %7llu %-10s %-18s %-10s %4d %7llu %6d %8llu %8.1f %8.1f\n", static_cast<unsigned long long>(t->id),
                 t->name.empty() ? "-" : t->name.c_str(), weft::to_string(t->state),
                 t->waiting_for == weft::wait_reason::none ? "-" : weft::to_string(t->waiting_for), t->priority,
                 static_cast<unsigned long long>(t->parent), t->worker, static_cast<unsigned long long>(t->switches),
-                std::chrono::duration<double, std::micro>(t->cpu_time).count(),
+                std::chrono::duration<double, std::micro>(t->run_time).count(),
                 std::chrono::duration<double, std::milli>(now - t->created_at).count());
 }
 

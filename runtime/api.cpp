@@ -1,12 +1,16 @@
 // The public thread API on top of the scheduler: handles, this_thread,
 // suspend/resume, the runtime object and run().
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <thread>
 
+#include "base/clock.hpp"
 #include "core/park.hpp"
 #include "base/fatal.hpp"
 #include "core/runtime_impl.hpp"
 #include "core/tcb.hpp"
+#include "core/thread_label.hpp"
 #include "weft/runtime.hpp"
 #include "weft/this_thread.hpp"
 #include "weft/thread.hpp"
@@ -16,7 +20,29 @@
 
 namespace weft {
 namespace detail {
+
+// A runtime's lifetime as its handles see it. A weft::thread holds its TCB
+// and its runtime's anchor; the TCB lives in the runtime's pools and dies
+// with it, the anchor lives on while handles of that runtime are left, so a
+// handle asks the anchor before it touches its TCB. The runtime's end
+// (~runtime): after the last green thread ended it clears `alive`, waits
+// until no handle operation from outside is still inside (those count in
+// `word`), frees the TCBs that only a handle still holds, and leaves the
+// anchor to those handles, which find it dead and let go (handle_forget).
+struct rt_anchor {
+  static constexpr std::uint64_t alive = std::uint64_t{1} << 63;
+  // A bias on `left` until the runtime's end has counted the handles left:
+  // handles that let go earlier cannot bring it to zero meanwhile.
+  static constexpr std::int64_t uncounted = std::int64_t{1} << 62;
+  std::atomic<std::uint64_t> word{alive};     // alive | operations from outside in progress
+  std::atomic<std::int64_t> left{uncounted};  // handles that outlived the runtime, still to let go
+};
+
 namespace {
+
+void anchor_unref(rt_anchor* a, std::int64_t n) noexcept {
+  if (a->left.fetch_sub(n, std::memory_order_acq_rel) == n) delete a;
+}
 
 runtime_impl& caller_runtime(const char* what) {
   runtime_impl* s = runtime_for_caller();
@@ -33,11 +59,30 @@ struct ref_guard {
 };
 
 [[noreturn]] void bad_state(const char* op, const tcb* t, thread_state s, const char* why) {
-  throw error(errc::invalid_state,
-              std::string(op) + ": thread " + std::to_string(t->id) + " " + why + " (state " + to_string(s) + ")");
+  throw error(errc::invalid_state, std::string(op) + ": " + thread_label(t) + " " + why + " (state " + to_string(s) + ")");
 }
 
 }  // namespace
+
+handle_entry handle_enter(rt_anchor* a) noexcept {
+  if (tcb* self = current_tcb(); self && self->rt().anchor == a) return handle_entry::same_runtime;
+  // One RMW on the word the runtime's end clears `alive` in: either this
+  // comes first and the end waits for handle_leave, or it sees the end.
+  if (a->word.fetch_add(1, std::memory_order_acq_rel) & rt_anchor::alive) return handle_entry::counted;
+  a->word.fetch_sub(1, std::memory_order_release);
+  return handle_entry::gone;
+}
+
+void handle_leave(rt_anchor* a) noexcept { a->word.fetch_sub(1, std::memory_order_release); }
+
+void handle_forget(rt_anchor* a) noexcept { anchor_unref(a, 1); }
+
+void throw_runtime_gone(const char* what, thread_id id) {
+  throw error(errc::shut_down, std::string(what) + ": the runtime of green thread " + std::to_string(id) +
+                                   " has been destroyed (join or detach a thread before destroying its runtime)");
+}
+
+rt_anchor* tcb_anchor(tcb* t) noexcept { return t->rt().anchor; }
 
 tcb* tcb_create(runtime* rt, const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
   runtime_impl& s = rt ? rt->impl() : caller_runtime("spawn");
@@ -58,26 +103,40 @@ void tcb_start(tcb* t, task_base* task) noexcept {
 
 void tcb_abandon(tcb* t) noexcept { t->rt().abandon(t); }
 
-void tcb_wait(tcb* t) {
-  if (t == current_tcb()) throw error(errc::deadlock, "join: thread " + std::to_string(t->id) + " cannot join itself");
+void tcb_wait(tcb* t) { tcb_wait_until(t, -1, "join"); }
+
+bool tcb_wait_until(tcb* t, long long deadline, const char* what) {
+  if (t == current_tcb()) throw error(errc::deadlock, std::string(what) + ": " + thread_label(t) + " cannot join itself");
+  if (t->load_state() == thread_state::terminated) return true;
+  if (deadline >= 0 && now_ns() >= deadline) return false;  // try_join, or a deadline already past: no parking
   waiter w = make_waiter();
   w.data = t;
   wait_queue& q = t->rt().join_queue(t);
   wq_lock(q);
   if (t->load_state() == thread_state::terminated) {
     wq_unlock(q);
-    return;
+    return true;
   }
   wq_push(q, w);
-  park(q, w, -1, wait_reason::join);
+  // Only t's end wakes this waiter (wake_all_matching on t); a timeout that
+  // raced with it still finds t terminated.
+  return park(q, w, deadline, wait_reason::join) == wake_status::notified ||
+         t->load_state() == thread_state::terminated;
 }
+
+long long tcb_deadline_in(long long timeout_ns, const char* what) { return deadline_after(timeout_ns, what); }
 
 void tcb_release(tcb* t) noexcept {
   t->rt().reap(t);
   t->rt().release(t);
 }
 
-void tcb_detach(tcb* t) noexcept {
+void tcb_detach(tcb* t, rt_anchor* a) noexcept {
+  handle_entry e = handle_enter(a);
+  if (e == handle_entry::gone) {
+    handle_forget(a);
+    return;
+  }
   wait_queue& q = t->rt().join_queue(t);
   wq_lock(q);
   t->detached = true;
@@ -85,16 +144,24 @@ void tcb_detach(tcb* t) noexcept {
   wq_unlock(q);
   if (ended && t->task()->error) report_unobserved(t);
   tcb_release(t);
+  if (e == handle_entry::counted) handle_leave(a);
 }
 
-void tcb_join_on_destroy(tcb* t) noexcept {
+void tcb_join_on_destroy(tcb* t, rt_anchor* a) noexcept {
+  handle_entry e = handle_enter(a);
+  if (e == handle_entry::gone) {
+    handle_forget(a);
+    return;
+  }
   if (t == current_tcb()) {
-    WEFT_FATAL("the handle of green thread %llu was destroyed inside that thread while joinable",
-               static_cast<unsigned long long>(t->id));
+    char label[128];
+    thread_label(label, sizeof label, t);
+    WEFT_FATAL("the handle of %s was destroyed inside that thread while joinable", label);
   }
   tcb_wait(t);
   if (t->task()->error) report_unobserved(t);
   tcb_release(t);
+  if (e == handle_entry::counted) handle_leave(a);
 }
 
 task_base* tcb_task(tcb* t) noexcept { return t->task(); }
@@ -198,7 +265,16 @@ void suspend() {
 
 // ---------------------------------------------------------------- runtime
 
-runtime::runtime(const options& opts) : impl_(std::make_unique<runtime_impl>(opts, runtime_parts{&make_policy, &io::make_poller})) { impl_->start(); }
+runtime::runtime(const options& opts)
+    : impl_(std::make_unique<runtime_impl>(opts, runtime_parts{&make_policy, &io::make_poller})) {
+  impl_->anchor = new rt_anchor;
+  try {
+    impl_->start();
+  } catch (...) {
+    delete std::exchange(impl_->anchor, nullptr);  // no thread, so no handle, could be made
+    throw;
+  }
+}
 
 runtime::~runtime() {
   if (!impl_) return;
@@ -207,6 +283,16 @@ runtime::~runtime() {
   } catch (const std::exception& e) {
     WEFT_FATAL("runtime destroyed from its own green thread: %s", e.what());
   }
+  // Every green thread has ended. Handles from outside may still be inside
+  // a join (woken by those ends) or a detach: let them finish, and turn
+  // every later handle operation away (rt_anchor above).
+  rt_anchor* a = impl_->anchor;
+  a->word.fetch_and(~rt_anchor::alive, std::memory_order_acq_rel);
+  while ((a->word.load(std::memory_order_acquire) & ~rt_anchor::alive) != 0) std::this_thread::yield();
+  // What is left is held by handles only; their results die here.
+  std::size_t left = impl_->free_unjoined();
+  impl_.reset();
+  anchor_unref(a, rt_anchor::uncounted - static_cast<std::int64_t>(left));
 }
 
 void runtime::shutdown() { impl_->shutdown(); }

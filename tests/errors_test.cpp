@@ -1,8 +1,10 @@
 // Bad input and misuse get a weft::error with a code and a message that
 // names the problem, never a crash or a hang.
+#include <cstring>
 #include <string>
 #include <thread>
 
+#include "core/thread_label.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -59,6 +61,80 @@ TEST(Errors, MessagesNameTheProblem) {
   EXPECT_NE(m.find("negative"), std::string::npos) << m;
   m = message_of([] { weft::thread<void>().join(); });
   EXPECT_NE(m.find("join"), std::string::npos) << m;
+}
+
+TEST(Errors, ThreadLabel) {
+  char buf[64];
+  EXPECT_EQ(weft::detail::thread_label(buf, sizeof buf, 42, nullptr), std::strlen("green thread 42"));
+  EXPECT_STREQ(buf, "green thread 42");
+  weft::detail::thread_label(buf, sizeof buf, 42, "");
+  EXPECT_STREQ(buf, "green thread 42");
+  weft::detail::thread_label(buf, sizeof buf, 7, "worker");
+  EXPECT_STREQ(buf, "green thread 7 'worker'");
+  weft::detail::thread_label(buf, 10, 7, "worker");  // truncated, still terminated
+  EXPECT_STREQ(buf, "green thr");
+  EXPECT_EQ(weft::detail::thread_label(18446744073709551615ull, "x"), "green thread 18446744073709551615 'x'");
+  EXPECT_EQ(weft::detail::thread_label(0, nullptr), "green thread 0");
+}
+
+// Messages name a thread as "green thread N", adding 'name' only when it has one.
+TEST(Errors, MessagesNameThreadsOneWay) {
+  weft::runtime rt({.workers = 2});
+  weft::event release;
+  auto unnamed = weft::spawn_in(rt, [&] { release.wait(); });
+  auto named = weft::spawn_in(rt, [&] { release.wait(); }, {.name = "worker"});
+  auto resume_message = [](weft::thread_id id) {
+    try {
+      weft::resume(id);
+    } catch (const weft::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string id1 = std::to_string(unnamed.id()), id2 = std::to_string(named.id());
+  EXPECT_EQ(resume_message(unnamed.id()).rfind("resume: green thread " + id1 + " is not suspended (state ", 0), 0u)
+      << resume_message(unnamed.id());
+  EXPECT_EQ(resume_message(named.id()).rfind("resume: green thread " + id2 + " 'worker' is not suspended", 0), 0u)
+      << resume_message(named.id());
+  release.set();
+  unnamed.join();
+  named.join();
+  auto self = weft::spawn_in(rt, [] {
+    std::string m = "no error";
+    try {
+      (void)weft::receive<int>();
+    } catch (const weft::error& e) {
+      m = e.what();
+    }
+    return m;
+  });
+  std::string id3 = std::to_string(self.id());
+  EXPECT_EQ(self.join().rfind("weft::receive: green thread " + id3 + " has no mailbox", 0), 0u);
+  weft::thread<std::string> me;
+  weft::event ready;
+  me = weft::spawn_in(rt, [&] {
+    ready.wait();
+    try {
+      me.join();
+    } catch (const weft::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  }, {.name = "narcissus"});
+  std::string id4 = std::to_string(me.id());
+  ready.set();
+  std::string m = me.join();
+  EXPECT_EQ(m.rfind("join: green thread " + id4 + " 'narcissus' cannot join itself", 0), 0u) << m;
+}
+
+TEST(ErrorsDeathTest, UnnamedThreadsExceptionReportHasNoEmptyQuotes) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        weft::runtime rt({.workers = 1});
+        weft::spawn_in(rt, [] { throw std::runtime_error("lost"); }).detach();
+      },
+      "weft: fatal: green thread [0-9]+ ended with an uncaught exception that nobody joins: lost");
 }
 
 TEST(Errors, BadRuntimeOptionsAreInvalidArguments) {

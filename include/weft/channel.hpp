@@ -20,23 +20,13 @@
 
 #include "detail/chan_buffers.hpp"
 #include "detail/chan_core.hpp"
+#include "detail/duration.hpp"
 #include "detail/msg_result.hpp"
 
 namespace weft {
 
 // The capacity of a channel (or mailbox) that never fills.
 inline constexpr std::size_t unbounded = detail::chan_unbounded;
-
-namespace detail {
-template <class Duration>
-long long steady_ns(std::chrono::time_point<std::chrono::steady_clock, Duration> t) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-template <class Rep, class Period>
-long long to_ns(std::chrono::duration<Rep, Period> d) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-}
-}  // namespace detail
 
 template <class T>
 class channel;
@@ -60,12 +50,12 @@ class chan_base {
   // Receives, waiting at most d; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   recv_result<T> recv_for(std::chrono::duration<Rep, Period> d) {
-    return do_recv(nullptr, msg_deadline_in(to_ns(d), "channel::recv_for"), false);
+    return do_recv(nullptr, detail::msg_deadline_for(d, "channel::recv_for"), false);
   }
   // Receives, waiting until t (steady clock) at most.
   template <class Duration>
   recv_result<T> recv_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-    return do_recv(nullptr, steady_ns(t), false);
+    return do_recv(nullptr, detail::steady_deadline_ns(t, "channel::recv_until"), false);
   }
 
   // Receives the first value (in receive order) that pred accepts, waiting
@@ -86,7 +76,7 @@ class chan_base {
   template <class Pred, class Rep, class Period>
   recv_result<T> recv_if_for(const Pred& pred, std::chrono::duration<Rep, Period> d) {
     chan_pred p = make_chan_pred<T>(pred);
-    return do_recv(&p, msg_deadline_in(to_ns(d), "channel::recv_if_for"), false);
+    return do_recv(&p, detail::msg_deadline_for(d, "channel::recv_if_for"), false);
   }
 
   // Closes the channel: later sends fail with closed (value handed back),
@@ -142,12 +132,12 @@ class channel final : private detail::ring_buffer<T>, public detail::chan_base<T
   // Sends, waiting at most d; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   send_result<T> send_for(T v, std::chrono::duration<Rep, Period> d) {
-    return this->do_send(v, 0, detail::msg_deadline_in(detail::to_ns(d), "channel::send_for"), false);
+    return this->do_send(v, 0, detail::msg_deadline_for(d, "channel::send_for"), false);
   }
   // Sends, waiting until t (steady clock) at most.
   template <class Duration>
   send_result<T> send_until(T v, std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-    return this->do_send(v, 0, detail::steady_ns(t), false);
+    return this->do_send(v, 0, detail::steady_deadline_ns(t, "channel::send_until"), false);
   }
 };
 
@@ -171,7 +161,7 @@ class priority_channel final : private detail::prio_buffer<T>, public detail::ch
   // Sends, waiting at most d; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   send_result<T> send_for(T v, int prio, std::chrono::duration<Rep, Period> d) {
-    return this->do_send(v, prio, detail::msg_deadline_in(detail::to_ns(d), "priority_channel::send_for"), false);
+    return this->do_send(v, prio, detail::msg_deadline_for(d, "priority_channel::send_for"), false);
   }
 
  private:

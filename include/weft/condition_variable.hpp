@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "detail/duration.hpp"
 #include "detail/wait_queue.hpp"
 #include "mutex.hpp"
 
@@ -30,20 +31,20 @@ class condition_variable {
   // As wait, giving up after d; throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   std::cv_status wait_for(std::unique_lock<mutex>& lk, std::chrono::duration<Rep, Period> d) {
-    return wait_impl(lk, deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()))
+    return wait_impl(lk, deadline_in(detail::saturating_ns(d, "condition_variable::wait_for")))
                ? std::cv_status::no_timeout
                : std::cv_status::timeout;
   }
   template <class Rep, class Period, class Pred>
   bool wait_for(std::unique_lock<mutex>& lk, std::chrono::duration<Rep, Period> d, Pred pred) {
-    long long deadline = deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    long long deadline = deadline_in(detail::saturating_ns(d, "condition_variable::wait_for"));
     while (!pred())
       if (!wait_impl(lk, deadline)) return pred();
     return true;
   }
   template <class Duration>
   std::cv_status wait_until(std::unique_lock<mutex>& lk, std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-    return wait_impl(lk, std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count())
+    return wait_impl(lk, detail::steady_deadline_ns(t, "condition_variable::wait_until"))
                ? std::cv_status::no_timeout
                : std::cv_status::timeout;
   }

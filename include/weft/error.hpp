@@ -16,7 +16,7 @@ enum class errc {
   deadlock,              // joining self, waiting on something that can never come
   no_child,              // join_any with no child left to wait for
   no_runtime,            // the call needs a running weft runtime
-  shut_down,             // the runtime is stopping and refuses new work
+  shut_down,             // the runtime is stopping and refuses new work, or (a thread handle's) is gone
   resource_exhausted,    // memory or kernel mappings ran out
   timed_out,             // a blocking call with a deadline gave up
   closed,                // the channel/mailbox/pipe is closed

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "detail/duration.hpp"
 #include "detail/wait_queue.hpp"
 
 namespace weft {
@@ -27,7 +28,7 @@ class event {
   // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
-    return wait_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    return wait_ns(detail::saturating_ns(d, "event::wait_for"));
   }
 
  private:

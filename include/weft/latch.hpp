@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "detail/duration.hpp"
 #include "detail/wait_queue.hpp"
 
 namespace weft {
@@ -27,7 +28,7 @@ class latch {
   // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
-    return wait_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    return wait_ns(detail::saturating_ns(d, "latch::wait_for"));
   }
   // count_down(n) then wait().
   void arrive_and_wait(std::ptrdiff_t n = 1) {
@@ -58,7 +59,7 @@ class wait_group {
   // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
-    return wait_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    return wait_ns(detail::saturating_ns(d, "wait_group::wait_for"));
   }
   // The count now; at zero the caller may destroy the group (as after wait()).
   std::ptrdiff_t count() const noexcept;

@@ -205,13 +205,13 @@ send_result<T> try_send(thread_id to, T msg) {
 // send() waiting at most d; throws weft::error(invalid_argument) on a negative d.
 template <class T, class Rep, class Period>
 send_result<T> send_for(thread_id to, T msg, std::chrono::duration<Rep, Period> d) {
-  return detail::mb_send(to, msg, detail::msg_deadline_in(detail::to_ns(d), "weft::send_for"), false,
+  return detail::mb_send(to, msg, detail::msg_deadline_for(d, "weft::send_for"), false,
                          "weft::send_for");
 }
 // send() waiting until t (steady clock) at most.
 template <class T, class Duration>
 send_result<T> send_until(thread_id to, T msg, std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-  return detail::mb_send(to, msg, detail::steady_ns(t), false, "weft::send_until");
+  return detail::mb_send(to, msg, detail::steady_deadline_ns(t, "weft::send_until"), false, "weft::send_until");
 }
 
 // Receives the oldest message from any sender, waiting for one. closed only
@@ -229,13 +229,13 @@ recv_result<message<T>> try_receive() {
 // receive() waiting at most d; throws weft::error(invalid_argument) on a negative d.
 template <class T, class Rep, class Period>
 recv_result<message<T>> receive_for(std::chrono::duration<Rep, Period> d) {
-  return detail::mb_recv<T>(nullptr, detail::msg_deadline_in(detail::to_ns(d), "weft::receive_for"), false,
+  return detail::mb_recv<T>(nullptr, detail::msg_deadline_for(d, "weft::receive_for"), false,
                             "weft::receive_for");
 }
 // receive() waiting until t (steady clock) at most.
 template <class T, class Duration>
 recv_result<message<T>> receive_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-  return detail::mb_recv<T>(nullptr, detail::steady_ns(t), false, "weft::receive_until");
+  return detail::mb_recv<T>(nullptr, detail::steady_deadline_ns(t, "weft::receive_until"), false, "weft::receive_until");
 }
 
 // Receives the oldest message sent by thread `from` (0: foreign threads),
@@ -252,14 +252,14 @@ recv_result<message<T>> try_receive_from(thread_id from) {
 // receive_from() waiting at most d; throws weft::error(invalid_argument) on a negative d.
 template <class T, class Rep, class Period>
 recv_result<message<T>> receive_from_for(thread_id from, std::chrono::duration<Rep, Period> d) {
-  return detail::mb_recv_from<T>(from, detail::msg_deadline_in(detail::to_ns(d), "weft::receive_from_for"),
+  return detail::mb_recv_from<T>(from, detail::msg_deadline_for(d, "weft::receive_from_for"),
                                  false, "weft::receive_from_for");
 }
 
 // receive_from() waiting until t (steady clock) at most.
 template <class T, class Duration>
 recv_result<message<T>> receive_from_until(thread_id from, std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-  return detail::mb_recv_from<T>(from, detail::steady_ns(t), false, "weft::receive_from_until");
+  return detail::mb_recv_from<T>(from, detail::steady_deadline_ns(t, "weft::receive_from_until"), false, "weft::receive_from_until");
 }
 
 }  // namespace weft

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "detail/duration.hpp"
 #include "detail/wait_queue.hpp"
 
 namespace weft {
@@ -47,13 +48,14 @@ class mutex {
   template <class Rep, class Period>
   bool try_lock_for(std::chrono::duration<Rep, Period> d) {
     // Checked before the fast path: a bad timeout is an error even when the mutex is free.
-    long long deadline = deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    long long deadline = deadline_in(detail::saturating_ns(d, "mutex::try_lock_for"));
     return try_lock() || lock_slow(deadline);
   }
   // Like lock() but gives up at t (steady clock).
   template <class Duration>
   bool try_lock_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-    return try_lock() || lock_slow(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+    long long deadline = detail::steady_deadline_ns(t, "mutex::try_lock_until");
+    return try_lock() || lock_slow(deadline);
   }
   // Releases the mutex and wakes one waiter, if any. The releasing store is
   // its last touch of the mutex, so the next owner may destroy it at once.

@@ -40,9 +40,7 @@ class pipe {
   // read() waiting at most d; {0, timeout}. Throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   io_result read_for(void* buf, std::size_t n, std::chrono::duration<Rep, Period> d) {
-    return read_impl(buf, n, detail::msg_deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(),
-                                                     "pipe::read_for"),
-                     false);
+    return read_impl(buf, n, detail::msg_deadline_for(d, "pipe::read_for"), false);
   }
 
   // Writes all n bytes, waiting for room; {k, closed} if the read end closes first.
@@ -52,9 +50,7 @@ class pipe {
   // write() waiting at most d; {bytes written, timeout}. Throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   io_result write_for(const void* buf, std::size_t n, std::chrono::duration<Rep, Period> d) {
-    return write_impl(buf, n, detail::msg_deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(),
-                                                      "pipe::write_for"),
-                      false);
+    return write_impl(buf, n, detail::msg_deadline_for(d, "pipe::write_for"), false);
   }
 
   // Closes the write end: readers drain the bytes, then see EOF; writes fail with closed.

@@ -25,7 +25,10 @@ class runtime {
   // Starts the workers; throws weft::error (invalid_argument for bad options,
   // resource_exhausted when threads cannot be created).
   explicit runtime(const options& opts = {});
-  // Waits for every green thread to end, then stops the workers.
+  // Waits for every green thread to end, then stops the workers and frees
+  // the results no handle joined (handles left over then throw
+  // weft::error(shut_down) from join). Aborts with a message if called from
+  // one of its own green threads, or if an unjoined thread ended with an exception.
   ~runtime();
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;

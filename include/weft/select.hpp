@@ -73,18 +73,18 @@ inline select_result try_select(const select_case* cases, std::size_t n) {
 // Waits at most d; status timeout if nothing fired. Throws weft::error(invalid_argument) on a negative d.
 template <class Rep, class Period>
 select_result select_for(std::initializer_list<select_case> cases, std::chrono::duration<Rep, Period> d) {
-  return detail::select_impl(cases.begin(), cases.size(), detail::msg_deadline_in(detail::to_ns(d), "select_for"),
+  return detail::select_impl(cases.begin(), cases.size(), detail::msg_deadline_for(d, "select_for"),
                              false);
 }
 template <class Rep, class Period>
 select_result select_for(const select_case* cases, std::size_t n, std::chrono::duration<Rep, Period> d) {
-  return detail::select_impl(cases, n, detail::msg_deadline_in(detail::to_ns(d), "select_for"), false);
+  return detail::select_impl(cases, n, detail::msg_deadline_for(d, "select_for"), false);
 }
 // Waits until t (steady clock) at most.
 template <class Duration>
 select_result select_until(std::initializer_list<select_case> cases,
                            std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-  return detail::select_impl(cases.begin(), cases.size(), detail::steady_ns(t), false);
+  return detail::select_impl(cases.begin(), cases.size(), detail::steady_deadline_ns(t, "select_until"), false);
 }
 
 }  // namespace weft

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "detail/duration.hpp"
 #include "detail/wait_queue.hpp"
 
 namespace weft {
@@ -29,13 +30,13 @@ class counting_semaphore {
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> d) {
     // Checked before the fast path: a bad timeout is an error even when a unit is free.
-    long long deadline = deadline_in(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    long long deadline = deadline_in(detail::saturating_ns(d, "counting_semaphore::try_acquire_for"));
     return try_acquire() || acquire_until(deadline);
   }
   template <class Duration>
   bool try_acquire_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-    return try_acquire() ||
-           acquire_until(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+    long long deadline = detail::steady_deadline_ns(t, "counting_semaphore::try_acquire_until");
+    return try_acquire() || acquire_until(deadline);
   }
   // V: returns n units, handing them straight to waiters first. Throws
   // weft::error(invalid_argument) when n < 0 or the count would overflow.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "detail/duration.hpp"
 #include "thread_info.hpp"
 
 namespace weft::this_thread {
@@ -18,18 +19,19 @@ void sleep_until_ns(long long steady_ns);
 }  // namespace detail
 
 // Blocks the calling green thread (not its worker) for at least d; throws
-// weft::error(invalid_argument) on a negative duration. Works from foreign
-// threads too (they sleep in the kernel).
+// weft::error(invalid_argument) on a negative (or NaN) duration. A duration
+// too long for int64 nanoseconds (hours::max()) sleeps for good. Works from
+// foreign threads too (they sleep in the kernel).
 template <class Rep, class Period>
 void sleep_for(std::chrono::duration<Rep, Period> d) {
-  detail::sleep_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  detail::sleep_ns(weft::detail::saturating_ns(d, "sleep_for"));
 }
 
 // Blocks until the steady clock reaches t; returns at once if t has passed.
+// Throws weft::error(invalid_argument) on a NaN time point.
 template <class Duration>
 void sleep_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
-  detail::sleep_until_ns(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  detail::sleep_until_ns(weft::detail::steady_deadline_ns(t, "sleep_until"));
 }
 
 // The calling green thread's id; 0 on a foreign thread.

@@ -42,7 +42,16 @@ struct thread_info {
   thread_id parent = 0;  // 0: the root (no green parent)
   std::vector<thread_id> children;
   std::chrono::system_clock::time_point created_at;
-  std::chrono::nanoseconds cpu_time{0};
+  union {
+    // Time the thread spent on a worker (running, not waiting), charged at
+    // its switches with the resolution of the kernel's tick clock (4 ms on
+    // many systems); not CPU time: a thread blocked in a kernel call on its
+    // worker is charged as if it were computing.
+    std::chrono::nanoseconds run_time{0};
+    // The former name of run_time (the same storage), kept for old code.
+    [[deprecated("thread_info::cpu_time is time on a worker, not CPU time: use run_time")]]
+    std::chrono::nanoseconds cpu_time;
+  };
   std::uint64_t switches = 0;
   wait_reason waiting_for = wait_reason::none;
   int worker = -1;  // worker it runs on or last ran on; -1 if it never ran

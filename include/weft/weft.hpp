@@ -1,10 +1,12 @@
-// weft: M:N green threads for C++20. The umbrella header.
+// weft: M:N green threads for C++20. The umbrella header: everything
+// docs/api.md describes, I/O and weft::blocking (io.hpp) included.
 #pragma once
 
 #include "channel.hpp"
 #include "condition_variable.hpp"
 #include "error.hpp"
 #include "event.hpp"
+#include "io.hpp"
 #include "latch.hpp"
 #include "local.hpp"
 #include "mailbox.hpp"

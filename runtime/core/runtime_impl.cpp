@@ -33,6 +33,7 @@
 #include "stack/overflow.hpp"
 #include "core/park.hpp"
 #include "core/tcb.hpp"
+#include "core/thread_label.hpp"
 #include "weft/error.hpp"
 
 namespace weft::detail {
@@ -64,8 +65,9 @@ void thread_entry(void* arg, void* resumer) {
     what = e.what();
   } catch (...) {
   }
-  WEFT_FATAL("green thread %llu '%s' ended with an uncaught exception that nobody joins: %s",
-             static_cast<unsigned long long>(t->id), t->name_or_empty(), what.c_str());
+  char label[128];
+  thread_label(label, sizeof label, t);
+  WEFT_FATAL("%s ended with an uncaught exception that nobody joins: %s", label, what.c_str());
 }
 
 std::size_t tcb_task_offset(std::size_t task_align) noexcept {
@@ -259,8 +261,8 @@ void runtime_impl::init_context(tcb* t) noexcept {
 
 void runtime_impl::fail_start(worker&, tcb* t) noexcept {
   try {
-    throw error(errc::resource_exhausted, "green thread " + std::to_string(t->id) +
-                                              ": no stack could be mapped (memory or vm.max_map_count exhausted)");
+    throw error(errc::resource_exhausted,
+                thread_label(t) + ": no stack could be mapped (memory or vm.max_map_count exhausted)");
   } catch (...) {
     t->task()->error = std::current_exception();
   }
@@ -375,6 +377,20 @@ void runtime_impl::reap(tcb* t) noexcept {
   t->reaped = true;
 }
 
+std::size_t runtime_impl::free_unjoined() {
+  std::vector<tcb*> left;
+  {
+    std::lock_guard lk(family_lock_);
+    walk([&](tcb* t) { left.push_back(t); });
+  }
+  for (tcb* t : left)
+    if (t->task()->error) report_unobserved(t);
+  // Children first (the reverse of a pre-order walk): a TCB is unlinked
+  // from a parent that is still there.
+  for (auto it = left.rbegin(); it != left.rend(); ++it) free_tcb(*it, true);
+  return left.size();
+}
+
 thread_id runtime_impl::join_any(tcb* self) {
   for (;;) {
     std::unique_lock lk(family_lock_);
@@ -484,7 +500,7 @@ std::vector<thread_info> runtime_impl::snapshot() const {
       std::int64_t from = h->slice_start_.load(std::memory_order_relaxed), now = coarse_ns();
       if (now > from) cpu += now - from;
     }
-    i.cpu_time = std::chrono::nanoseconds(cpu);
+    i.run_time = std::chrono::nanoseconds(cpu);
     i.switches = t->switches.load(std::memory_order_relaxed);
     i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
                         ? t->reason.load(std::memory_order_relaxed)

@@ -54,6 +54,10 @@ class runtime_impl {
   void abandon(tcb* t) noexcept;       // frees a TCB that was never admitted
   void reap(tcb* t) noexcept;          // unlink from its parent's child list
   thread_id join_any(tcb* self);
+  // After shutdown: frees the TCBs that only thread handles still hold (the
+  // runtime is ending; the handles learn it from the anchor) and returns how
+  // many. An exception such a thread ended with is reported (it aborts).
+  std::size_t free_unjoined();
   // The wait queue where joiners of t wait (waiter::data == t).
   wait_queue& join_queue(const tcb* t) noexcept { return join_table_[t->id % join_buckets]; }
   // The next thread created becomes the root (run()'s main): made root as it
@@ -81,6 +85,7 @@ class runtime_impl {
 
   unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
   worker& worker_at(unsigned i) const noexcept { return *workers_[i]; }
+  rt_anchor* anchor = nullptr;  // what this runtime\'s handles check (runtime/api.cpp); owned there
 
  private:
   static unsigned workers_for(const options& o);

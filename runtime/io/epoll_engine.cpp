@@ -27,7 +27,9 @@
 // waits for its result. A deadline already past when the call begins tries
 // once without blocking instead (perform_nowait: RWF_NOWAIT, RESOLVE_CACHED),
 // as io_uring's first, inline attempt does.
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -105,8 +107,10 @@ class epoll_engine final : public engine {
       timespec ts{static_cast<time_t>(rel / 1'000'000'000), static_cast<long>(rel % 1'000'000'000)};
       n = ::epoll_pwait2(epfd_, evs, batch_events, &ts, nullptr);
       if (n < 0 && errno == ENOSYS) {
-        // Kernels before 5.11: millisecond timeouts, rounded up so a timer is never early.
-        n = ::epoll_wait(epfd_, evs, batch_events, static_cast<int>((rel + 999'999) / 1'000'000));
+        // Kernels before 5.11: millisecond timeouts, rounded up so a timer is
+        // never early, and capped at INT_MAX ms (a far deadline is "forever").
+        std::int64_t ms = rel / 1'000'000 + (rel % 1'000'000 != 0);
+        n = ::epoll_wait(epfd_, evs, batch_events, static_cast<int>(std::min<std::int64_t>(ms, INT_MAX)));
       }
     } else {
       n = ::epoll_wait(epfd_, evs, batch_events, -1);

@@ -28,6 +28,7 @@
 #include "core/runtime_impl.hpp"
 #include "base/spinlock.hpp"
 #include "core/tcb.hpp"
+#include "core/thread_label.hpp"
 #include "weft/local.hpp"
 #include "weft/mailbox.hpp"
 #include "core/worker.hpp"
@@ -174,7 +175,7 @@ void mb_open(mailbox_base* b) {
   if (h.box) {
     mb_unref(b);
     throw error(errc::invalid_state,
-                "open_mailbox: thread " + std::to_string(self->id) + " already has a mailbox (of " +
+                "open_mailbox: " + thread_label(self) + " already has a mailbox (of " +
                     type_name(h.box->type) + ")");
   }
   h.box = b;
@@ -229,13 +230,13 @@ mailbox_base* mb_self(const char* what) {
   if (!self) throw error(errc::invalid_state, std::string(what) + ": a foreign kernel thread has no mailbox");
   holder& h = holder_local().get();
   if (!h.box)
-    throw error(errc::invalid_state, std::string(what) + ": thread " + std::to_string(self->id) +
+    throw error(errc::invalid_state, std::string(what) + ": " + thread_label(self) +
                                          " has no mailbox (open_mailbox<T>() or spawn_with_mailbox<T>)");
   return h.box;
 }
 
 void mb_wrong_type(const char* what, thread_id tid, const std::type_info& have, const std::type_info& want) {
-  throw error(errc::invalid_argument, std::string(what) + ": the mailbox of thread " + std::to_string(tid) +
+  throw error(errc::invalid_argument, std::string(what) + ": the mailbox of " + thread_label(tid, nullptr) +
                                           " holds " + type_name(have) + ", not " + type_name(want));
 }
 

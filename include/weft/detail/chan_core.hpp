@@ -5,9 +5,11 @@
 // protocol itself is in runtime/msg/chan_core.cpp, which opens with it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
+#include "duration.hpp"
 #include "msg_result.hpp"
 #include "wait_queue.hpp"
 
@@ -18,6 +20,13 @@ struct waiter;
 // Converts a relative timeout to a deadline (steady ns); throws
 // weft::error(invalid_argument) naming `what` if it is negative.
 long long msg_deadline_in(long long timeout_ns, const char* what);
+
+// The deadline d from now (steady ns), d saturated (duration.hpp) so that a
+// "forever" in coarse units stays forever; throws as msg_deadline_in, or on a NaN d.
+template <class Rep, class Period>
+long long msg_deadline_for(std::chrono::duration<Rep, Period> d, const char* what) {
+  return msg_deadline_in(saturating_ns(d, what), what);
+}
 
 // The capacity that means "no bound".
 inline constexpr std::size_t chan_unbounded = static_cast<std::size_t>(-1);

@@ -46,8 +46,9 @@ class result_task<R&> : public task_base {
 template <class F, class R>
 class task final : public result_task<R> {
  public:
-  explicit task(F&& f) : fn_(std::move(f)) {}
-  explicit task(const F& f) : fn_(f) {}
+  // Constructs the function object from args (spawn's copy of the callable).
+  template <class... X>
+  explicit task(std::in_place_t, X&&... args) : fn_(std::forward<X>(args)...) {}
   void run() noexcept override {
     try {
       if constexpr (std::is_void_v<R>) {
