@@ -7,11 +7,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <latch>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,34 +33,82 @@ class IoFileOffload : public IoEngine {
 };
 WEFT_IO_ENGINES(IoFileOffload);
 
-// Occupies every offload thread (one at most while it lives) with a call
-// that waits for release, plus `queued` more calls waiting in the queue; a
-// green thread makes it. Restores the limits when destroyed.
+// Holds the offload pool full: every offload thread runs one of its calls,
+// each waiting for release, and exactly `queued` more of its calls wait in
+// the queue; green threads make them. Restores the limits when destroyed.
+//
+// "Full" is established by construction, not read once from a count that
+// may change: offload threads left by earlier tests can still be finishing a
+// call (counted busy) or stop after idling. With max_threads = 1 no thread
+// starts while one lives, so once every live thread runs a call of ours
+// (started_ == threads, read in that order) the pool stays so until release.
+// Calls are added one at a time, each only once the previous one runs, so
+// at most one can be left in the queue by a thread that stopped meanwhile;
+// if that is one more than `queued`, everything is released and the fill
+// starts over.
 class busy_pool {
  public:
   busy_pool(std::size_t max_queued, unsigned queued) {
     weft::set_blocking_limits({.max_threads = 1, .max_queued = max_queued});
-    // Threads of earlier tests may still idle: keep every one of them busy.
-    unsigned running = std::max(1u, weft::get_blocking_stats().threads);
-    for (unsigned i = 0; i < running + queued; ++i)
-      blockers_.push_back(weft::spawn([this] { weft::blocking([this] { release_.wait(); }); }));
-    bool full = weft_test::eventually([&] {
-      weft::blocking_stats s = weft::get_blocking_stats();
-      return s.busy >= 1 && s.busy == s.threads && s.busy + s.queued == running + queued;
-    });
-    EXPECT_TRUE(full) << "the offload pool did not fill up";
+    for (int attempt = 0;; ++attempt) {
+      if (fill(queued)) return;
+      release_all();
+      if (attempt == 10) {
+        ADD_FAILURE() << "the offload pool did not fill up";
+        return;
+      }
+    }
   }
   ~busy_pool() {
-    release_.count_down();
-    for (auto& t : blockers_) t.join();
+    release_all();
     weft::set_blocking_limits(saved_);
   }
   busy_pool(const busy_pool&) = delete;
   busy_pool& operator=(const busy_pool&) = delete;
 
  private:
+  // True when every offload thread runs a call of ours and `queued` more wait.
+  bool fill(unsigned queued) {
+    release_ = std::make_unique<std::latch>(1);
+    unsigned spawned = 0;
+    auto all_threads_ours = [&] {
+      unsigned running = started_.load();  // before the stats: see above
+      return running >= 1 && running == weft::get_blocking_stats().threads;
+    };
+    for (;;) {
+      // Each call of ours runs, or is queued with no other thread to take it.
+      if (!weft_test::eventually([&] { return started_.load() == spawned || all_threads_ours(); })) return false;
+      if (all_threads_ours()) break;
+      add_call();
+      ++spawned;
+    }
+    unsigned stuck = spawned - started_.load();  // 0 or 1, queued for good
+    if (stuck > queued) return false;
+    for (unsigned i = stuck; i < queued; ++i) add_call();
+    return weft_test::eventually([&] {
+      weft::blocking_stats s = weft::get_blocking_stats();
+      return s.queued == queued && s.held_back == 0 && s.busy == s.threads && started_.load() == s.threads;
+    });
+  }
+  void add_call() {
+    std::latch* release = release_.get();
+    blockers_.push_back(weft::spawn([this, release] {
+      weft::blocking([this, release] {
+        started_.fetch_add(1);
+        release->wait();
+      });
+    }));
+  }
+  void release_all() {
+    if (release_) release_->count_down();
+    for (auto& t : blockers_) t.join();
+    blockers_.clear();
+    started_.store(0);
+  }
+
   weft::blocking_limits saved_ = weft::get_blocking_limits();
-  std::latch release_{1};
+  std::unique_ptr<std::latch> release_;
+  std::atomic<unsigned> started_{0};  // calls of ours that a thread runs
   std::vector<weft::thread<void>> blockers_;
 };
 
