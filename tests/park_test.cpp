@@ -10,6 +10,7 @@
 // deadline).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -42,6 +43,11 @@ std::vector<std::uintptr_t> linked(wait_queue& q) {
   for (waiter* w = q.head; w; w = w->next) out.push_back(w->value);
   d::wq_unlock(q);
   return out;
+}
+
+bool is_linked(wait_queue& q, std::uintptr_t tag) {
+  std::vector<std::uintptr_t> tags = linked(q);
+  return std::find(tags.begin(), tags.end(), tag) != tags.end();
 }
 
 // Spins (yielding) until pred holds; a failing test ends at the ctest timeout.
@@ -78,7 +84,7 @@ class parked_threads {
       threads_.emplace_back([this, &q, i, deadline, key] {
         results_[i].store(static_cast<int>(park_on(q, i, deadline, key)));
       });
-      wait_until([&] { return linked(q).size() == i + 1; });
+      wait_until([&] { return is_linked(q, i) || result(i) != -1; });
     }
   }
   ~parked_threads() {
@@ -208,9 +214,12 @@ TEST(Park, TimedOutWaiterIsSkippedByWakeOne) {
   std::atomic<int> r[3] = {-1, -1, -1};
   std::vector<std::thread> ts;
   for (std::size_t i = 0; i < 3; ++i) {
-    std::int64_t deadline = i == 1 ? d::now_ns() + 10 * ms : -1;
-    ts.emplace_back([&, i, deadline] { r[i].store(static_cast<int>(park_on(q, i, deadline))); });
-    wait_until([&] { return linked(q).size() == i + 1; });
+    ts.emplace_back([&, i] {
+      std::int64_t deadline = i == 1 ? d::now_ns() + 10 * ms : -1;
+      r[i].store(static_cast<int>(park_on(q, i, deadline)));
+    });
+    // (The middle one may time out before the next one is linked.)
+    wait_until([&] { return is_linked(q, i) || r[i].load() != -1; });
   }
   wait_until([&] { return r[1].load() != -1; });
   EXPECT_EQ(r[1].load(), timed_out);
@@ -223,32 +232,59 @@ TEST(Park, TimedOutWaiterIsSkippedByWakeOne) {
   EXPECT_EQ(r[2].load(), notified);
 }
 
-// A wake racing the waiter's own timeout, many times, with the wake landing
-// before, around and after the deadline: the waiter returns notified exactly
-// when wake_one reported a waiter, timed_out exactly when it did not.
+// A wake racing the waiter's own timeout, many times: the waiter returns
+// notified exactly when wake_one reported a waiter, timed_out exactly when
+// it did not. Rounds take turns: the wake lands with the deadline 10 s away
+// (it must win), after the waiter timed out (it must find nobody), or at a
+// random moment around a deadline 0..100 us away (either may win; the two
+// sides must agree). One waiter thread serves every round.
 TEST(Park, WakeRacingTimeoutIsNeverLost) {
-  const int rounds = 600 / scale_down;
+  const int rounds = 900 / scale_down;
+  enum kind { wake_wins, timeout_wins, race };
   std::mt19937 rng(99);
-  int woken = 0, timeouts = 0;
+  std::vector<std::int64_t> ahead(rounds), spin(rounds);
   for (int i = 0; i < rounds; ++i) {
-    wait_queue q;
-    std::atomic<int> status{-1};
-    std::int64_t ahead = static_cast<std::int64_t>(rng() % 100000);  // 0..100 us
-    std::thread t([&] { status.store(static_cast<int>(park_on(q, 0, d::now_ns() + ahead))); });
-    // Wake once it is linked (or already gone), after a short random spin.
-    wait_until([&] { return !linked(q).empty() || status.load() != -1; });
-    std::int64_t until = d::now_ns() + static_cast<std::int64_t>(rng() % 150000);
-    while (d::now_ns() < until) {
-    }
-    bool woke = d::wake_one(q);
-    t.join();
-    ASSERT_EQ(status.load(), woke ? notified : timed_out) << "round " << i;
-    EXPECT_TRUE(d::wq_empty(q));
-    (woke ? woken : timeouts)++;
+    ahead[i] = i % 3 == wake_wins ? 10000 * ms : i % 3 == timeout_wins ? 0 : static_cast<std::int64_t>(rng() % 100000);
+    spin[i] = static_cast<std::int64_t>(rng() % 150000);
   }
-  // Both outcomes must occur or the race was not exercised.
-  EXPECT_GT(woken, 0);
-  EXPECT_GT(timeouts, 0);
+  wait_queue q;
+  std::atomic<int> round{-1}, status{-1};
+  std::thread waiter([&] {
+    for (int i = 0; i < rounds; ++i) {
+      wait_until([&] { return round.load() == i; });
+      status.store(static_cast<int>(park_on(q, 0, d::now_ns() + ahead[i])));
+    }
+  });
+  int raced_woken = 0, raced_timeouts = 0;
+  for (int i = 0; i < rounds; ++i) {
+    status.store(-1);
+    round.store(i);
+    bool woke;
+    if (i % 3 == timeout_wins) {
+      wait_until([&] { return status.load() != -1; });
+      woke = d::wake_one(q);
+      EXPECT_FALSE(woke) << "round " << i << ": woke a waiter that had timed out";
+    } else {
+      wait_until([&] { return is_linked(q, 0) || status.load() != -1; });
+      if (i % 3 == race) {
+        std::int64_t until = d::now_ns() + spin[i];
+        while (d::now_ns() < until) {
+        }
+      }
+      woke = d::wake_one(q);
+      if (i % 3 == wake_wins) {
+        EXPECT_TRUE(woke) << "round " << i << ": the wake found nobody";
+      }
+      wait_until([&] { return status.load() != -1; });
+    }
+    EXPECT_EQ(status.load(), woke ? notified : timed_out) << "round " << i;
+    EXPECT_TRUE(d::wq_empty(q)) << "round " << i;
+    if (i % 3 == race) (woke ? raced_woken : raced_timeouts)++;
+  }
+  waiter.join();
+  // How the races went, for the record (it depends on the machine's load).
+  RecordProperty("raced_woken", raced_woken);
+  RecordProperty("raced_timed_out", raced_timeouts);
 }
 
 // Many waiters with short deadlines and several wakers at once: every wake
