@@ -10,6 +10,7 @@
 #include "base/clock.hpp"
 #include "base/fatal.hpp"
 #include "core/runtime_impl.hpp"
+#include "core/thread_label.hpp"
 #include "core/tcb.hpp"
 #include "weft/this_thread.hpp"
 
@@ -46,11 +47,8 @@ bool describe_for_fatal(char* buf, std::size_t size) noexcept {
   worker* w = tl_worker;
   if (!w) return false;
   if (tcb* t = w->current) {
-    const char* name = t->name_or_empty();
-    if (*name)
-      std::snprintf(buf, size, "green thread %llu '%s' on worker %u", static_cast<unsigned long long>(t->id), name, w->index);
-    else
-      std::snprintf(buf, size, "green thread %llu on worker %u", static_cast<unsigned long long>(t->id), w->index);
+    std::size_t n = thread_label(buf, size, t);
+    std::snprintf(buf + n, size - n, " on worker %u", w->index);
   } else {
     std::snprintf(buf, size, "the scheduler context of worker %u", w->index);
   }

@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/thread_label.hpp"
+
 
 namespace weft::detail {
 namespace {
@@ -38,13 +40,10 @@ std::size_t put_u64(char* buf, std::size_t at, std::uint64_t v) {
 
 void write_report(const overflow_subject& s) {
   char buf[512];
-  std::size_t n = put(buf, 0, "weft: stack overflow in green thread ");
-  n = put_u64(buf, n, s.id);
-  if (*s.name) {
-    n = put(buf, n, " '");
-    n = put(buf, n, s.name);
-    n = put(buf, n, "'");
-  }
+  char label[256];
+  thread_label(label, sizeof label, s.id, s.name);
+  std::size_t n = put(buf, 0, "weft: stack overflow in ");
+  n = put(buf, n, label);
   n = put(buf, n, " (stack of ");
   n = put_u64(buf, n, s.stack_size);
   n = put(buf, n, s.guarded ? " bytes, guard page hit)\n" : " bytes, canary damaged)\n");
