@@ -142,7 +142,7 @@ TEST_P(Channel, TimeoutsFireAndLeaveTheChannelConsistent) {
     EXPECT_EQ(ch.recv_for(5ms).status(), op_status::timeout);
     auto waited = std::chrono::steady_clock::now() - t0;
     EXPECT_GE(waited, 5ms);
-    EXPECT_LT(waited, 1s);  // "within a few ms"; generous for loaded CI machines
+    EXPECT_LT(waited, weft_test::absurdly_late);
 
     EXPECT_TRUE(ch.send(1).ok());
     auto full = ch.send_for(2, 2ms);

@@ -88,23 +88,23 @@ TEST_P(IoCancel, CancelWhileParked) {
   weft::runtime rt(opts(2));
   weft::spawn_in(rt, [] {
     auto [a, b] = io::socket::pair();
-    std::atomic<bool> parked{false};
-    auto reader = weft::spawn([&b, &parked] {
+    std::atomic<bool> first_ended{false};
+    auto reader = weft::spawn([&b, &first_ended] {
       char buf[8];
-      parked = true;
       try {
         b.read(buf, sizeof buf);
         ADD_FAILURE() << "read returned after cancel()";
       } catch (const std::system_error& e) {
         EXPECT_EQ(e.code(), std::errc::operation_canceled) << e.what();
       }
+      first_ended = true;
       // cancel() ends only the waits of its moment: this read gets data.
       return b.read(buf, sizeof buf, 5s);
     });
-    while (!parked) weft::this_thread::yield();
-    weft::this_thread::sleep_for(5ms);  // let it park in the engine
+    ASSERT_TRUE(weft_test::blocked_on(reader.id(), weft::wait_reason::io));
     b.cancel();
-    weft::this_thread::sleep_for(5ms);
+    // Data written before the cancel took effect could complete the first read.
+    ASSERT_TRUE(weft_test::eventually([&] { return first_ended.load(); }));
     a.write_all("after", 5);
     EXPECT_EQ(reader.join(), 5u);
   }).join();
@@ -115,18 +115,13 @@ TEST_P(IoCancel, CloseWhileAnotherThreadWaits) {
   weft::spawn_in(rt, [] {
     io::socket l = io::socket::listen(address::loopback(0));
     auto [a, b] = io::socket::pair();
-    std::atomic<int> parked{0};
-    auto acceptor = weft::spawn([&] {
-      ++parked;
-      return weft_error_of([&] { l.accept(); });
-    });
+    auto acceptor = weft::spawn([&] { return weft_error_of([&] { l.accept(); }); });
     auto reader = weft::spawn([&] {
-      ++parked;
       char buf[8];
       return weft_error_of([&] { b.read(buf, sizeof buf); });
     });
-    while (parked < 2) weft::this_thread::yield();
-    weft::this_thread::sleep_for(5ms);
+    ASSERT_TRUE(weft_test::blocked_on(acceptor.id(), weft::wait_reason::io));
+    ASSERT_TRUE(weft_test::blocked_on(reader.id(), weft::wait_reason::io));
     l.close();
     b.close();
     EXPECT_EQ(l.fd(), -1);

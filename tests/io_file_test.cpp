@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -185,29 +186,26 @@ TEST_P(IoFile, CancelAndCloseWhileParkedOnAFifo) {
   weft::runtime rt(opts(2));
   weft::spawn_in(rt, [&] {
     io::file f = io::file::open(fifo.path, O_RDWR);
-    std::atomic<bool> parked{false};
+    std::atomic<bool> first_ended{false};
     auto reader = weft::spawn([&] {
       char buf[8];
-      parked = true;
       EXPECT_EQ(errno_error_of([&] { f.read(buf, sizeof buf); }), std::errc::operation_canceled);
+      first_ended = true;
       // cancel() ended only the wait of its moment: this one gets data.
       return f.read(buf, sizeof buf, 5s);
     });
-    while (!parked) weft::this_thread::yield();
-    weft::this_thread::sleep_for(5ms);  // let it park in the engine
+    ASSERT_TRUE(weft_test::blocked_on(reader.id(), weft::wait_reason::io));
     f.cancel();
-    weft::this_thread::sleep_for(5ms);
+    // Data written before the cancel took effect could complete the first read.
+    ASSERT_TRUE(weft_test::eventually([&] { return first_ended.load(); }));
     f.write("after", 5);
     EXPECT_EQ(reader.join(), 5u);
 
-    parked = false;
     auto closed = weft::spawn([&] {
       char buf[8];
-      parked = true;
       return weft_error_of([&] { f.read(buf, sizeof buf); });
     });
-    while (!parked) weft::this_thread::yield();
-    weft::this_thread::sleep_for(5ms);
+    ASSERT_TRUE(weft_test::blocked_on(closed.id(), weft::wait_reason::io));
     f.close();
     EXPECT_EQ(closed.join(), weft::errc::closed);
   }).join();
@@ -237,8 +235,14 @@ TEST_P(IoFile, OpenWaitingForAFifoWriter) {
     return;
   }
   std::this_thread::sleep_for(60ms);  // past the deadline, the open still waits
-  int w = ::open(fifo.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  EXPECT_GE(w, 0) << "no reader was waiting";
+  // The pool thread may not have reached open() yet on a loaded machine: a
+  // writer can open without blocking only once a reader waits (ENXIO before).
+  int w = -1;
+  ASSERT_TRUE(weft_test::eventually([&] {
+    w = ::open(fifo.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    return w >= 0 || errno != ENXIO;
+  }));
+  EXPECT_GE(w, 0) << "no reader was waiting: " << std::strerror(errno);
   EXPECT_EQ(opener.join(), 1);
   ::close(w);
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
 #include "weft/io.hpp"
 #include "weft/weft.hpp"
 

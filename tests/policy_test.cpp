@@ -102,7 +102,7 @@ TEST(Policy, AgingLetsALowPriorityThreadRun) {
   // win once aged by 129 steps: never before 12.9 ms, and soon after.
   EXPECT_GE(links_before_low, 1);
   EXPECT_GE(low_after, 12ms) << "the low-priority thread jumped the high-priority stream";
-  EXPECT_LT(low_after, 1s) << "aging did not lift the low-priority thread in time";
+  EXPECT_LT(links_before_low, links.load()) << "aging did not lift the low-priority thread before the stream ended";
 }
 
 TEST(Policy, PriorityPolicyOnSeveralWorkersRunsEverything) {

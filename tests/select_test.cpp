@@ -102,7 +102,7 @@ TEST_P(Select, TimeoutFiresAndLeavesNoNodeBehind) {
     EXPECT_EQ(r.index, -1);
     EXPECT_EQ(r.status, op_status::timeout);
     EXPECT_GE(waited, 5ms);
-    EXPECT_LT(waited, 1s);
+    EXPECT_LT(waited, weft_test::absurdly_late);
     EXPECT_EQ(a.try_send(1).status(), op_status::would_block);
     EXPECT_EQ(b.try_send(1).status(), op_status::would_block);
     auto u = weft::select_until({on_recv(a, va)}, std::chrono::steady_clock::now() + 1ms);

@@ -24,6 +24,12 @@ inline constexpr int spawn_scale_down = 10;
 inline constexpr int spawn_scale_down = 1;
 #endif
 
+// The latest a timed call may return after its deadline in a test. Only a
+// broken timer crosses it: a loaded CI machine (sanitizers, other jobs on both
+// cores) delays a wake-up by hundreds of milliseconds, so a "prompt" bound is
+// a guess that fails under load. Wake-up latency is measured in bench/.
+inline constexpr std::chrono::seconds absurdly_late{10};
+
 // Runs a test once per worker count; GetParam() is the count.
 class WorkerCount : public ::testing::TestWithParam<unsigned> {
  protected:
@@ -47,7 +53,7 @@ inline std::string worker_name(const ::testing::TestParamInfo<unsigned>& info) {
 // threads (weft's sleep parks a green thread and sleeps a foreign one). The
 // limit only bounds a failing test: passing tests return as soon as pred holds.
 template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5000ms) {
+bool eventually(Pred pred, std::chrono::milliseconds limit = absurdly_late) {
   auto end = std::chrono::steady_clock::now() + limit;
   while (!pred()) {
     if (std::chrono::steady_clock::now() > end) return false;
@@ -75,6 +81,15 @@ inline weft::thread_state state_of(weft::thread_id id) {
 // Waits until thread `id` reaches state s.
 inline bool reaches(weft::thread_id id, weft::thread_state s) {
   return eventually([&] { return state_of(id) == s; });
+}
+
+// True once thread `id` (of the caller's runtime) is blocked for reason r:
+// past the point where a wait can be ended by the call under test.
+inline bool blocked_on(weft::thread_id id, weft::wait_reason r) {
+  return eventually([&] {
+    auto i = info_of(id);
+    return i && i->state == weft::thread_state::blocked && i->waiting_for == r;
+  });
 }
 
 // Expects `stmt` to throw weft::error with code `expected_errc`.
