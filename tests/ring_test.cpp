@@ -1,4 +1,4 @@
-// The FIFO run-queue ring (policy/fifo.hpp) driven directly, without a
+// The FIFO run-queue ring (policy/fifo_ring.hpp) driven directly, without a
 // runtime: its single-threaded semantics, a random sequence of operations
 // checked against a std::deque model, and a stress of one owner (push, pop,
 // spill) against thief kernel threads (steal_into their own rings) that
@@ -21,13 +21,13 @@
 #include <vector>
 
 #include "core/tcb.hpp"
-#include "policy/fifo.hpp"
+#include "policy/fifo_ring.hpp"
 
 namespace {
 
 using weft::detail::tcb;
-using ring = weft::detail::fifo_policy;
-constexpr std::uint32_t ring_size = 256;
+using ring = weft::detail::fifo_ring<256>;
+constexpr std::uint32_t ring_size = ring::size;
 
 #if defined(__SANITIZE_THREAD__)
 constexpr int scale_down = 10;
@@ -166,12 +166,15 @@ TEST(Ring, StealAppendsBehindWhatTheThiefHolds) {
 // models, long enough to wrap the slot index many times. steal_into does not
 // check the destination's room (the runtime steals into an empty ring), so
 // the sequence only steals where the stolen half fits.
-TEST(Ring, RandomOperationsMatchADequeModel) {
+// Run twice: from zero, and with both rings' counters starting just below
+// 2^32 so the sequence crosses the 32-bit wrap of head and tail (the ring
+// relies on unsigned differences across it).
+void random_operations_match_a_deque_model(std::uint32_t start) {
   constexpr std::size_t pool = 1024;
   tcbs ts(pool);
   std::vector<std::size_t> free_ids = iota(0, pool);
   auto take_id = [&](std::size_t id) { free_ids.push_back(id); };
-  std::unique_ptr<ring> r[2] = {std::make_unique<ring>(), std::make_unique<ring>()};
+  std::unique_ptr<ring> r[2] = {std::make_unique<ring>(start), std::make_unique<ring>(start)};
   std::deque<std::size_t> m[2];
   std::mt19937 rng(12345);
   const int ops = 400000 / scale_down;
@@ -231,40 +234,25 @@ TEST(Ring, RandomOperationsMatchADequeModel) {
   for (int i = 0; i < 2; ++i) EXPECT_EQ(drain(*r[i], ts), std::vector<std::size_t>(m[i].begin(), m[i].end()));
 }
 
-// The head and tail counters are 32 bits and wrap; the ring relies on
-// unsigned differences (tail - head) across the wrap. Nothing outside the
-// class can set them, so reaching the wrap takes 2^32 pushes: 8 s of CPU in
-// release (35 s on a loaded 2-core machine), too slow for the suite. Run by hand with
-// --gtest_also_run_disabled_tests --gtest_filter='Ring.DISABLED_*'.
-TEST(Ring, DISABLED_CountersWrapAround) {
+TEST(Ring, RandomOperationsMatchADequeModel) { random_operations_match_a_deque_model(0); }
+
+TEST(Ring, RandomOperationsMatchADequeModelAcrossTheCounterWrap) {
+  random_operations_match_a_deque_model(0xFFFFFFFFu - 3000);
+}
+
+// A full ring straddling the wrap: full, spill, pop and steal across it,
+// into a ring whose counters are near zero.
+TEST(Ring, FullRingAcrossTheCounterWrap) {
   tcbs ts(ring_size + 1);
-  auto r = std::make_unique<ring>();
-  auto victim = std::make_unique<ring>();
-  std::uint64_t pushed = 0;  // == r's tail counter, mod 2^32
-  constexpr std::uint64_t wrap = std::uint64_t{1} << 32;
-  // Fast-forward: fill, then empty with spills (one CAS per half).
-  while (pushed + 2 * ring_size < wrap - 100) {
-    for (std::uint32_t i = 0; i < ring_size; ++i) r->push(ts[i]);
-    pushed += ring_size;
-    while (r->spill()) {
-    }
-    ASSERT_EQ(r->pop(), ts[ring_size - 1]);
-    ASSERT_TRUE(r->empty());
-  }
-  // Now within 100..612 pushes of the wrap: straddle it with a full ring.
-  while (pushed < wrap - 100) {
-    r->push(ts[0]);
-    r->pop();
-    ++pushed;
-  }
+  auto r = std::make_unique<ring>(0xFFFFFFFFu - 100);
+  auto thief = std::make_unique<ring>();
   push_range(*r, ts, 0, ring_size);  // tail wraps inside the ring
   EXPECT_FALSE(r->push(ts[ring_size])) << "full across the wrap";
   EXPECT_FALSE(r->empty());
   EXPECT_EQ(list_of(r->spill(), ts), iota(0, ring_size / 2));
   EXPECT_EQ(r->pop(), ts[ring_size / 2]);
-  // Steal across the wrap, into a ring whose counters are near zero.
-  EXPECT_EQ(r->steal_into(*victim), ts[ring_size / 2 + 64]);
-  EXPECT_EQ(drain(*victim, ts), iota(ring_size / 2 + 1, ring_size / 2 + 64));
+  EXPECT_EQ(r->steal_into(*thief), ts[ring_size / 2 + 64]);
+  EXPECT_EQ(drain(*thief, ts), iota(ring_size / 2 + 1, ring_size / 2 + 64));
   EXPECT_EQ(drain(*r, ts), iota(ring_size / 2 + 65, ring_size));
   EXPECT_TRUE(r->empty());
 }
