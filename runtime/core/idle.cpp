@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/clock.hpp"
+#include "base/futex.hpp"
 #include "core/worker.hpp"
 
 namespace weft::detail {
@@ -84,18 +85,28 @@ void idle_protocol::notify_work() noexcept {
 
 void idle_protocol::park(worker& w, std::int64_t deadline) noexcept {
   idle_slot& me = w.idling;
-  me.sleeping.store(true, std::memory_order_seq_cst);
-  while (me.wake_word.exchange(0, std::memory_order_seq_cst) == 0) {
+  for (;;) {
+    std::uint32_t where = w.driver->quiet() ? idle_slot::in_futex : idle_slot::in_poller;
+    me.sleeping.store(where, std::memory_order_seq_cst);
+    if (me.wake_word.exchange(0, std::memory_order_seq_cst) != 0) break;
     if (deadline >= 0 && now_ns() >= deadline) break;
-    if (w.driver->wait(deadline)) break;  // completions made threads ready
+    if (where == idle_slot::in_futex) {
+      futex_wait(me.wake_word, 0, deadline);
+    } else if (w.driver->wait(deadline)) {
+      break;  // completions made threads ready
+    }
   }
-  me.sleeping.store(false, std::memory_order_relaxed);
+  me.sleeping.store(idle_slot::awake, std::memory_order_relaxed);
 }
 
 void idle_protocol::unpark(worker& w) noexcept {
   idle_slot& me = w.idling;
-  if (me.wake_word.exchange(1, std::memory_order_seq_cst) == 0 && me.sleeping.load(std::memory_order_seq_cst))
-    w.driver->wake();
+  if (me.wake_word.exchange(1, std::memory_order_seq_cst) != 0) return;
+  switch (me.sleeping.load(std::memory_order_seq_cst)) {
+    case idle_slot::in_futex: futex_wake(me.wake_word); break;
+    case idle_slot::in_poller: w.driver->wake(); break;
+    default: break;  // awake: it exchanges wake_word before it sleeps again
+  }
 }
 
 }  // namespace weft::detail

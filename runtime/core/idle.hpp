@@ -30,8 +30,13 @@
 //   W4  After F1 it looks once more at every run queue, its inbox, its due
 //       timers and its poller's completions. Work seen:
 //       transition_from_parked(), back to W1.
-//   W5  park(): sleeping = true (seq_cst), then, until wake_word.exchange(0)
-//       returns 1 or the deadline passes, sleeps in its poller.
+//   W5  park(): until wake_word.exchange(0) returns 1 or the deadline
+//       passes: sleeping = where it is about to sleep (seq_cst), then the
+//       exchange, then sleeps there. Where: on a futex on wake_word while
+//       its poller is quiet (nothing in flight can finish), else in the
+//       poller's wait. A futex wake is the kernel's cheapest cross-thread
+//       wake-up; the poller's is an eventfd write that the ring turns into a
+//       completion (2x slower for a ping-pong between two workers, measured).
 //   W6  Awake: transition_from_parked() takes it off the list (unless a waker
 //       did, N5); at W1 take_handed_spinning() makes it a spinner if a waker
 //       counted it as one (exchange, acquire: pairs with N6's release).
@@ -45,8 +50,9 @@
 //       a failed CAS means another waker or a new spinner has it covered.
 //   N5  Pops a worker from the idle list (none: undoes N4).
 //   N6  handed_spinning = true (release), then unpark(): wake_word.exchange(1)
-//       (seq_cst); if it was 0 and the worker is `sleeping` (seq_cst load),
-//       the poller's wake() (an eventfd write or ring message).
+//       (seq_cst); if it was 0, loads `sleeping` (seq_cst): futex_wake on
+//       wake_word if the worker sleeps there, the poller's wake() (an
+//       eventfd write) if it sleeps in the poller, nothing if awake.
 //
 // Why a queued thread is never left while every worker sleeps: F1 and F2
 // are seq_cst fences, so one comes first in their single total order. If F2
@@ -57,8 +63,11 @@
 // Why a wake-up of one worker is never lost: W5 stores `sleeping` and then
 // exchanges wake_word; N6 exchanges wake_word and then loads `sleeping`, all
 // seq_cst. Either the sleeper's exchange sees 1 (it does not sleep), or the
-// waker's load sees `sleeping` and calls wake(), whose effect (a readable
-// eventfd, a posted CQE) persists until the poller's next wait returns.
+// waker's load sees where the sleeper is (or is about to be) and wakes it
+// there: a futex_wait on wake_word returns at once once it is 1, and the
+// poller's wake() persists (a readable eventfd) until its next wait returns.
+// The sleeper re-stores `sleeping` before each exchange, so a waker whose
+// exchange comes after it sees that round's place.
 //
 // I/O completions need no fence: the kernel posts them where the sleeping
 // worker waits, so its wait returns at once, and a busy worker polls its
@@ -76,15 +85,17 @@ class worker;
 
 // One worker's part of the protocol; only idle_protocol touches it.
 struct idle_slot {
+  static constexpr std::uint32_t awake = 0, in_poller = 1, in_futex = 2;
   bool spinning = false;                     // owner only: counted in nspinning_
   std::atomic<bool> handed_spinning{false};  // N6 -> W6
   std::atomic<std::uint32_t> wake_word{0};   // 1: a wake-up is pending
-  std::atomic<bool> sleeping{false};         // W5: inside the poller's wait
+  std::atomic<std::uint32_t> sleeping{0};    // W5: where it sleeps (awake, in_poller, in_futex)
 };
 
 class idle_protocol {
  public:
   explicit idle_protocol(unsigned nworkers) : nworkers_(static_cast<int>(nworkers)) { idle_.reserve(nworkers); }
+  unsigned workers() const noexcept { return static_cast<unsigned>(nworkers_); }
 
   // W1: becomes a spinner if the cap allows; true if w now spins.
   bool try_start_spinning(worker& w) noexcept;

@@ -7,7 +7,7 @@
 // includes io/. This is Tokio's park/driver split: the scheduler owns the
 // park interface, the I/O driver plugs into it from above.
 //
-// Who calls what: start/poll/wait/has_completions only on the owning
+// Who calls what: start/poll/wait/has_completions/quiet only on the owning
 // worker's kernel thread; wake from any thread.
 #pragma once
 
@@ -35,6 +35,11 @@ class poller {
   // Finished work is waiting to be dispatched (cheap, no syscall): the idle
   // protocol's last look before sleeping.
   virtual bool has_completions() const noexcept = 0;
+  // Nothing can finish while the worker sleeps (no I/O in flight or queued,
+  // no completion waiting): the idle protocol may then sleep on a futex,
+  // which a waker's futex_wake reaches faster than wake() reaches a poller
+  // (W5). A poller that cannot tell says false.
+  virtual bool quiet() const noexcept { return false; }
 };
 
 // Makes worker w's poller; throws weft::error when it cannot be set up.

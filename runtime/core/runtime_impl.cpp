@@ -85,7 +85,7 @@ unsigned runtime_impl::workers_for(const options& o) {
 
 runtime_impl::runtime_impl(const options& o, runtime_parts p)
     : opts(o), parts(p), stacks(o.stack_size, o.max_guarded_stacks), idle(workers_for(o)) {
-  unsigned n = workers_for(o);
+  unsigned n = idle.workers();
   if (o.stack_size > (std::size_t{1} << 30))
     throw error(errc::invalid_argument, "options.stack_size: at most 1 GiB, got " + std::to_string(o.stack_size));
   overflow_guard_install(&describe_running_thread);

@@ -134,6 +134,10 @@ class uring_engine final : public engine {
     return io_uring_cq_ready(&ring_) != 0 || taskrun_pending() || remote_nonempty_.load(std::memory_order_acquire);
   }
 
+  // The armed wake-up read is not counted: a futex sleeper is woken by a
+  // futex_wake, never by the eventfd.
+  bool quiet() const noexcept override { return inflight_ == 0 && io_uring_sq_ready(&ring_) == 0 && !has_completions(); }
+
   std::int64_t run(io_request& r, io_handle*, std::int64_t deadline) override {
     unsigned need = deadline >= 0 ? 2 : 1;
     if (!make_room(need)) return ring_full;  // the caller yields and retries
