@@ -76,6 +76,11 @@ inline const slowness& slow() {
 }
 
 inline milliseconds scaled(milliseconds t) { return t * slow().time; }
+// A limit for waiting on the server process: the scaled value, never below
+// the suite's absurdly_late (a loaded machine delays a process by seconds).
+inline milliseconds process_limit(milliseconds t) {
+  return std::max<milliseconds>(scaled(t), weft_test::absurdly_late);
+}
 // A bulk count divided by the slowdown, never below `floor`.
 inline int count(int n, int floor = 1) { return std::max(floor, n / slow().count); }
 

@@ -64,7 +64,7 @@ class EchoServerProcess : public ::testing::TestWithParam<std::string> {
     }
     // The engine asked for is the engine it runs on.
     std::string engine_line = "weft: I/O engine: " + GetParam() + " ";
-    EXPECT_TRUE(s->wait_stderr(engine_line, scaled(5s))) << "stderr: " << s->err();
+    EXPECT_TRUE(s->wait_stderr(engine_line, process_limit(5s))) << "stderr: " << s->err();
     return s;
   }
 
@@ -76,14 +76,15 @@ class EchoServerProcess : public ::testing::TestWithParam<std::string> {
     return c;
   }
 
-  // Sends `sig`, expects exit status 0 within a few seconds, and the
-  // server's shutdown message naming the signal.
+  // Sends `sig`, expects exit status 0 and the server's shutdown message
+  // naming the signal; a server that has not stopped by process_limit() is
+  // killed and the test fails.
   void expect_clean_exit(server_process& s, int sig) {
     ASSERT_EQ(::kill(s.pid(), sig), 0) << errno_text(errno);
     auto t0 = steady::now();
-    std::optional<int> st = s.wait_exit(scaled(5s));
+    std::optional<int> st = s.wait_exit(process_limit(5s));
     auto took = std::chrono::duration_cast<milliseconds>(steady::now() - t0);
-    ASSERT_TRUE(st.has_value()) << "echo_server still running " << scaled(5s).count() << " ms after "
+    ASSERT_TRUE(st.has_value()) << "echo_server still running " << process_limit(5s).count() << " ms after "
                                 << strsignal(sig) << "; killed with SIGKILL\nstderr: " << s.err();
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0)
         << "after " << strsignal(sig) << ": " << describe_status(*st) << " (in " << took.count()

@@ -1,14 +1,18 @@
 // Helpers for the I/O tests: a fixture that runs each test on both engines,
-// and a loopback echo server.
+// a look at the system call a plain thread is blocked in, and a loopback
+// echo server.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +77,41 @@ struct temp_fifo {
   temp_fifo(const temp_fifo&) = delete;
   temp_fifo& operator=(const temp_fifo&) = delete;
 };
+
+// The system call kernel thread `tid` of this process is blocked in, with
+// its six arguments (/proc/self/task/TID/syscall); nullopt while it runs, or
+// if /proc cannot tell.
+struct in_syscall {
+  long nr;
+  unsigned long arg[6];
+};
+inline std::optional<in_syscall> blocked_syscall(pid_t tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string tok;
+  if (!(f >> tok) || tok == "running") return std::nullopt;
+  in_syscall s{std::stol(tok), {}};
+  if (s.nr < 0) return std::nullopt;  // blocked, but not in a system call
+  for (auto& a : s.arg) {
+    if (!(f >> tok)) return std::nullopt;
+    a = std::stoul(tok, nullptr, 16);
+  }
+  return s;
+}
+
+inline pid_t kernel_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
+
+// Whether blocked_syscall() can be trusted here: the file must show this
+// thread inside the read(2) that reads it. Not under qemu-user, which shows
+// the host's system calls (the emulator is only known in a cross build).
+inline bool syscalls_visible() {
+#if defined(WEFT_ECHO_SERVER_EMULATOR)
+  return false;
+#else
+  std::ifstream f("/proc/self/task/" + std::to_string(kernel_tid()) + "/syscall");
+  std::string first;
+  return (f >> first) && first == std::to_string(SYS_read);
+#endif
+}
 
 // Runs call and returns the weft::errc it threw (or a failure).
 template <class F>

@@ -74,7 +74,8 @@ struct high_link {
 TEST(Policy, AgingLetsALowPriorityThreadRun) {
   // aging_step 100 us: a waiting priority -64 thread outranks fresh
   // priority-64 work after 129 steps, about 13 ms. Without aging it would
-  // wait for the whole stream (capped at 3 s).
+  // wait for the whole stream (capped at absurdly_late; with aging the
+  // stream stops once the low thread ran).
   std::atomic<bool> low_ran{false};
   std::atomic<int> links{0};
   int links_before_low = -1;
@@ -86,7 +87,7 @@ TEST(Policy, AgingLetsALowPriorityThreadRun) {
     hi.priority = 64;
     lo.priority = -64;
     wg.add();
-    weft::spawn(high_link{&low_ran, &links, &wg, start + 3s}, hi).detach();
+    weft::spawn(high_link{&low_ran, &links, &wg, start + absurdly_late}, hi).detach();
     auto low = weft::spawn(
         [&] {
           links_before_low = links.load();

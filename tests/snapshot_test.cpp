@@ -199,7 +199,12 @@ TEST_P(SnapshotTest, WaitReasons) {
 
     m.lock();
     auto on_mutex = weft::spawn([&] { std::lock_guard lk(m); });
-    auto on_sleep = weft::spawn([] { weft::this_thread::sleep_for(150ms); });
+    std::atomic<bool> stop_sleeping{false};
+    // Sleeps until released, not for a time: it is seen asleep however late
+    // the check below comes.
+    auto on_sleep = weft::spawn([&] {
+      while (!stop_sleeping.load()) weft::this_thread::sleep_for(10ms);
+    });
     auto on_cv = weft::spawn([&] {
       std::unique_lock lk(m, std::defer_lock);
       // Wait until main lets go of m for cv's sake.
@@ -255,6 +260,7 @@ TEST_P(SnapshotTest, WaitReasons) {
     l.count_down();
     wg.done();
     ev.set();
+    stop_sleeping.store(true);
     on_mutex.join();
     on_cv.join();
     on_sem.join();

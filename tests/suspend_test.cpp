@@ -69,22 +69,41 @@ TEST_P(SuspendTest, BlockedThreadStaysSuspendedAfterItsWakeUp) {
 
 TEST_P(SuspendTest, SleepingThreadsTimerFiresWhileSuspended) {
   weft::runtime rt(opts());
-  std::atomic<bool> woke{false};
-  // 300 ms: long enough for the poll below to see it blocked even on a
-  // loaded machine or under a sanitizer.
-  auto t = weft::spawn_in(rt, [&] {
-    weft::this_thread::sleep_for(300ms);
-    woke.store(true);
-  });
-  ASSERT_TRUE(reaches(t.id(), thread_state::blocked));
-  weft::suspend(t.id());
-  // The timer comes while suspended: it becomes suspended_ready, not ready.
-  ASSERT_TRUE(reaches(t.id(), thread_state::suspended_ready));
-  weft::this_thread::sleep_for(20ms);
-  EXPECT_FALSE(woke.load());
-  weft::resume(t.id());
-  t.join();
-  EXPECT_TRUE(woke.load());
+  // The timer must come while the thread is suspended. A run where it came
+  // first (this thread was descheduled for the whole sleep before suspend()
+  // reached it) proves nothing and is repeated with a longer sleep.
+  for (auto nap = 50ms;; nap *= 2) {
+    ASSERT_LT(nap, absurdly_late) << "the sleep always ended before suspend() reached it";
+    std::atomic<bool> woke{false};
+    auto t = weft::spawn_in(rt, [&woke, nap] {
+      weft::this_thread::sleep_for(nap);
+      woke.store(true);
+    });
+    weft::thread_id id = t.id();
+    ASSERT_TRUE(eventually([&] { return woke.load() || state_of(id) == thread_state::blocked; }));
+    bool in_time = false;
+    try {
+      weft::suspend(id);
+      // Still suspended_blocked after suspend() returned: the timer was pending.
+      in_time = state_of(id) == thread_state::suspended_blocked;
+      if (!in_time) weft::resume(id);
+    } catch (const weft::error& e) {  // it ended meanwhile: nothing else refuses the calls
+      EXPECT_TRUE(woke.load()) << e.what();
+    }
+    if (!in_time) {
+      t.join();
+      continue;
+    }
+    // The timer comes while suspended: it becomes suspended_ready, not ready.
+    EXPECT_TRUE(reaches(id, thread_state::suspended_ready));
+    // Given time to run, it must not (a short sleep can only hide a failure).
+    weft::this_thread::sleep_for(20ms);
+    EXPECT_FALSE(woke.load());
+    weft::resume(id);
+    t.join();
+    EXPECT_TRUE(woke.load());
+    break;
+  }
 }
 
 // The caller is a foreign thread, so the target keeps its worker running.

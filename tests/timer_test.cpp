@@ -64,40 +64,56 @@ TEST_P(TimerTest, SleepZeroYields) {
 
 // Wake order is total on one worker only.
 TEST(Timer, SleepersWakeInDeadlineOrderOnOneWorker) {
-  std::vector<int> order;
-  weft::run({.workers = 1}, [&] {
-    std::vector<weft::thread<void>> ts;
-    // Deadlines from one base, 20 ms apart: a spawn can take a millisecond
-    // under a sanitizer, which must not reorder them.
-    auto base = clk::now();
-    for (int i : {4, 1, 3, 0, 2})
-      ts.push_back(weft::spawn([&order, i, base] {
-        weft::this_thread::sleep_until(base + std::chrono::milliseconds(20 + 20 * i));
-        order.push_back(i);
-      }));
-    for (auto& t : ts) t.join();
-  });
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+  // Deadlines `gap` apart from one base. The order is only defined if every
+  // sleeper began its sleep before the first deadline: on one worker nothing
+  // switches between a sleeper's clock read and its timer insertion, so then
+  // no timer can fire before an earlier one is set. A run where one began
+  // later (spawns take a millisecond under a sanitizer, and a loaded machine
+  // deschedules the worker for tens) proves nothing and is repeated with a
+  // wider gap.
+  for (auto gap = 20ms;; gap *= 2) {
+    ASSERT_LT(gap, absurdly_late) << "every run had a sleeper begin after the first deadline";
+    std::vector<int> order;
+    std::atomic<bool> late{false};
+    weft::run({.workers = 1}, [&] {
+      std::vector<weft::thread<void>> ts;
+      auto base = clk::now();
+      for (int i : {4, 1, 3, 0, 2})
+        ts.push_back(weft::spawn([&order, &late, i, base, gap] {
+          if (clk::now() >= base + gap) late.store(true);
+          weft::this_thread::sleep_until(base + gap + gap * i);
+          order.push_back(i);
+        }));
+      for (auto& t : ts) t.join();
+    });
+    if (late.load()) continue;
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+    break;
+  }
 }
 
 TEST_P(TimerTest, SleepingThreadDoesNotHoldItsWorker) {
   weft::run(opts(), [] {
-    std::atomic<bool> sleeper_done{false};
-    std::atomic<long> spins_meanwhile{0};
+    std::atomic<long> spins{0};
+    std::atomic<bool> stop{false};
+    // Sleeps until the spinner has run more than 10 times: its progress ends
+    // the sleeps, not a time. On one worker the spinner only runs while this
+    // thread is parked in a sleep, so a sleep that held the worker would keep
+    // this loop going until absurdly_late.
     auto sleeper = weft::spawn([&] {
-      weft::this_thread::sleep_for(30ms);
-      sleeper_done.store(true);
+      auto give_up = clk::now() + absurdly_late;
+      while (spins.load() <= 10 && clk::now() < give_up) weft::this_thread::sleep_for(1ms);
     });
-    // On one worker this thread can only run while the sleeper is parked.
     auto busy = weft::spawn([&] {
-      while (!sleeper_done.load()) {
-        spins_meanwhile.fetch_add(1);
+      while (!stop.load()) {
+        spins.fetch_add(1);
         weft::this_thread::yield();
       }
     });
     sleeper.join();
+    stop.store(true);
     busy.join();
-    EXPECT_GT(spins_meanwhile.load(), 10);
+    EXPECT_GT(spins.load(), 10);
   });
 }
 
