@@ -13,7 +13,6 @@
 // stress in ring_test.cpp.
 #include <gtest/gtest.h>
 
-#include <pthread.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -87,18 +86,8 @@ class checker {
 
   explicit checker(int preemption_bound = no_bound) : bound_(std::min(preemption_bound, slow_build_bound)) {
     for (auto& s : stacks_) s = std::make_unique<char[]>(stack_size);
-#ifdef WEFT_ASAN
-    pthread_attr_t attr;
-    pthread_getattr_np(pthread_self(), &attr);
-    void* lo;
-    std::size_t sz;
-    pthread_attr_getstack(&attr, &lo, &sz);
-    pthread_attr_destroy(&attr);
-    main_san_.stack_lo = lo;
-    main_san_.stack_size = sz;
-#endif
+    weft::detail::san_adopt_thread(main_san_);
 #ifdef WEFT_TSAN
-    main_san_.fiber = __tsan_get_current_fiber();
     for (auto& t : threads_) t.san.fiber = __tsan_create_fiber(0);
 #endif
   }

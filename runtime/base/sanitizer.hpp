@@ -21,6 +21,7 @@
 #endif
 
 #ifdef WEFT_ASAN
+#include <pthread.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
@@ -52,6 +53,25 @@ inline void san_before_switch(san_state& from, san_state& to, bool from_dying) n
   __tsan_switch_to_fiber(to.fiber, 0);
 #endif
   (void)from; (void)to; (void)from_dying;
+}
+
+// Fills `self` for the calling kernel thread's own stack (its bounds for
+// ASan, its fiber for TSan), so contexts can switch back to it.
+inline void san_adopt_thread(san_state& self) noexcept {
+#ifdef WEFT_ASAN
+  pthread_attr_t attr;
+  pthread_getattr_np(pthread_self(), &attr);
+  void* lo = nullptr;
+  std::size_t sz = 0;
+  pthread_attr_getstack(&attr, &lo, &sz);
+  pthread_attr_destroy(&attr);
+  self.stack_lo = lo;
+  self.stack_size = sz;
+#endif
+#ifdef WEFT_TSAN
+  self.fiber = __tsan_get_current_fiber();
+#endif
+  (void)self;
 }
 
 // First thing a context does once it runs again.

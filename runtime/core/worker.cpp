@@ -78,19 +78,7 @@ void worker::main() {
   char name[16];
   std::snprintf(name, sizeof name, "weft-w%u", index);
   pthread_setname_np(pthread_self(), name);
-#ifdef WEFT_ASAN
-  pthread_attr_t attr;
-  pthread_getattr_np(pthread_self(), &attr);
-  void* lo;
-  std::size_t sz;
-  pthread_attr_getstack(&attr, &lo, &sz);
-  pthread_attr_destroy(&attr);
-  sched_san_.stack_lo = lo;
-  sched_san_.stack_size = sz;
-#endif
-#ifdef WEFT_TSAN
-  sched_san_.fiber = __tsan_get_current_fiber();
-#endif
+  san_adopt_thread(sched_san_);
   slice_start_.store(coarse_ns(), std::memory_order_relaxed);
   ops_->run(*this);
   overflow_guard_thread_fini();
