@@ -56,6 +56,21 @@ phase() {
   line=$(grep -E '^[0-9]+% tests passed' "$log" | tail -n 1 || true)
   [[ -n "$line" ]] || line=$(grep -E '^(SKIPPED|consumer:)' "$log" | tr '\n' ' ' || true)
   summary+=("$(printf '%-8s %-4s %5ss  %s' "$name" "$status" $((SECONDS - t0)) "$line")")
+  # CI shows only the tail of the output: name what failed and why there.
+  local failures
+  failures=$(failure_lines "$log")
+  [[ -z "$failures" ]] || summary+=("$failures")
+}
+
+# failure_lines LOG: ctest's list of failed tests, then the first lines of
+# each failure's message (gtest's "Failure" lines, sanitizer reports, fatal
+# errors), indented under the phase's summary line.
+failure_lines() {
+  local log=$1
+  sed -n '/^The following tests FAILED:/,/^Errors while running CTest/p' "$log" |
+    grep -E '^[[:space:]]+[0-9]+ - ' | sed 's/^[[:space:]]*/         failed: /' || true
+  grep -E -A1 '(: Failure$|ERROR: [A-Za-z]+Sanitizer|WARNING: ThreadSanitizer|^SUMMARY: [A-Za-z]+Sanitizer|weft: fatal|^BUILD FAILED)' "$log" |
+    grep -v -E '^(--|==[0-9]+==ABORTING|)$' | head -n 24 | cut -c1-200 | sed 's/^/         | /' || true
 }
 
 configure() {  # configure BUILD_DIR cmake-args...

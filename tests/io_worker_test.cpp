@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "io_test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -48,6 +50,58 @@ TEST_P(IoWorker, TickerKeepsRunningWhileAThousandThreadsWaitOnSockets) {
     for (auto& p : pairs) p.first.write_all("ping", 4);
     for (auto& t : readers) t.join();
     EXPECT_EQ(finished.load(), waiters);
+  }).join();
+}
+
+// A thread whose every call succeeds at once (epoll: no call ever returns
+// EAGAIN, so it never parks) must still let its worker poll for the other
+// connections, fire timers and run its other threads: the worker's
+// cooperative budget makes it yield every few hundred such calls.
+TEST_P(IoWorker, ThreadWhoseCallsNeverBlockLetsItsWorkerPollAndRunOthers) {
+  weft::runtime rt(opts(1));
+  weft::spawn_in(rt, [] {
+    auto quiet = io::socket::pair();
+    std::atomic<bool> read_done{false}, slept{false}, ran{false}, flooding{false};
+    auto reader = weft::spawn([&] {
+      char c = 0;
+      EXPECT_EQ(quiet.second.read(&c, 1), 1u);
+      EXPECT_EQ(c, 'q');
+      read_done = true;
+    });
+    // Parked in the engine: only a poll of this worker can wake it now.
+    ASSERT_TRUE(weft_test::blocked_on(reader.id(), weft::wait_reason::io));
+    auto flood = io::socket::pair();
+    auto flooder = weft::spawn([&] {
+      auto give_up = std::chrono::steady_clock::now() + weft_test::absurdly_late;
+      long calls = 0;
+      char c = 'f';
+      while (!(read_done && slept && ran) && std::chrono::steady_clock::now() < give_up) {
+        EXPECT_EQ(flood.first.write(&c, 1), 1u);
+        EXPECT_EQ(flood.second.read(&c, 1), 1u);
+        if (++calls == 2) flooding = true;  // past the first, registering attempts
+      }
+      return calls;
+    });
+    auto sleeper = weft::spawn([&] {
+      weft::this_thread::sleep_for(1ms);
+      slept = true;
+    });
+    auto other = weft::spawn([&] { ran = true; });
+    // The data arrives while the flooder owns the worker.
+    std::thread writer([&] {
+      while (!flooding) std::this_thread::yield();
+      char c = 'q';
+      ASSERT_EQ(::write(quiet.first.fd(), &c, 1), 1);
+    });
+    long calls = flooder.join();
+    writer.join();
+    EXPECT_TRUE(read_done);
+    EXPECT_TRUE(slept);
+    EXPECT_TRUE(ran);
+    EXPECT_GT(calls, 2);
+    reader.join();
+    sleeper.join();
+    other.join();
   }).join();
 }
 

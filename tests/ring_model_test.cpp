@@ -169,6 +169,9 @@ class checker {
       char* hi = stacks_[i].get() + stack_size;
       weft::detail::context_make(t.ctx, hi, stack_size, &checker::entry, this);
 #ifdef WEFT_ASAN
+      // The last run's fake stack died with its thread (switch_to_main's
+      // `dying`); a fresh context starts without one.
+      t.san.fake_stack = nullptr;
       t.san.stack_lo = stacks_[i].get();
       t.san.stack_size = stack_size;
 #endif

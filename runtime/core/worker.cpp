@@ -147,6 +147,12 @@ bool worker::work_visible() const noexcept {
   return d >= 0 && d <= now_ns();
 }
 
+void worker::budget_spent() noexcept {
+  budget_ = coop_budget;
+  chores_ = 1;  // the yield's pick runs timers and polls I/O first
+  yield();      // `this` may be stale from here on (migration)
+}
+
 }  // namespace weft::detail
 
 // One indirect call into the policy's instantiated yield path (worker_loop.hpp).

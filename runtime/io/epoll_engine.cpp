@@ -131,10 +131,15 @@ class epoll_engine final : public engine {
     wait_queue& q = readable ? h->read_waiters : h->write_waiters;
     std::atomic<std::uint32_t>& seq = readable ? h->rseq : h->wseq;
     std::uint32_t gen = r.gen;
-    for (;;) {
+    for (bool first = true;; first = false) {
       std::uint32_t before = seq.load(std::memory_order_acquire);
       std::int64_t res = perform(r);
-      if (res != -EAGAIN && res != -EWOULDBLOCK) return res;
+      if (res != -EAGAIN && res != -EWOULDBLOCK) {
+        // The first attempt: still on this engine's worker, which may not have
+        // switched since (worker::spend_budget).
+        if (first) owner.spend_budget();
+        return res;
+      }
       engine* home = h->epoll_home.load(std::memory_order_acquire);
       if (!home) {
         // Registration happens on this (the current) worker's engine; its
