@@ -13,7 +13,7 @@ bool idle_protocol::try_start_spinning(worker& w) noexcept {
   idle_slot& me = w.idling;
   if (me.spinning) return true;
   int busy = nworkers_ - nidle_.load(std::memory_order_relaxed);
-  if (2 * nspinning_.load(std::memory_order_relaxed) >= busy) return false;
+  if (2 * nspinning_.load(std::memory_order_relaxed) > busy) return false;
   me.spinning = true;
   nspinning_.fetch_add(1);
   return true;
