@@ -223,6 +223,7 @@ int main(int argc, char** argv) {
   }
   const int small = std::min(n, 10000);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep weft's stderr notes in order with the tables
+  weft::set_log_level(weft::log_level::info);  // the notes: which I/O engine, and (warnings) stacks past the guard budget
   bool ok = true;
 
   double big_ns = 0, green_small_ns = 0, green_spawn_ns = 0, green_pp_ns = 0;

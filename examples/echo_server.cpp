@@ -5,8 +5,9 @@
 //   echo_server --port P [--workers N] [--engine io_uring|epoll]
 //
 // Listens on 127.0.0.1:P (P = 0 picks a free port), prints
-// "listening on 127.0.0.1:P" once it accepts, and exits with status 0 on
-// SIGINT or SIGTERM after closing every connection.
+// "listening on 127.0.0.1:P" once it accepts (and weft's I/O engine line on
+// stderr), and exits with status 0 on SIGINT or SIGTERM after closing every
+// connection.
 //
 // Signals are not handled in a signal handler: they are blocked in every
 // thread and read from a signalfd by an ordinary green thread, which then
@@ -156,6 +157,9 @@ void accept_loop(io::socket& listener, connections& conns) {
 
 int main(int argc, char** argv) {
   config cfg = parse(argc, argv);
+  // weft is quiet below warnings; a server's log should say which I/O
+  // engine serves it ("weft: I/O engine: io_uring (...)"), an info line.
+  weft::set_log_level(weft::log_level::info);
 
   // Block the signals before any worker starts (threads inherit the mask),
   // then receive them as data.

@@ -39,6 +39,7 @@ void refuse_io_uring() {
 
 void fallback_child() {
   ::unsetenv("WEFT_IO_ENGINE");  // the automatic choice is under test, whatever the caller's environment
+  ::unsetenv("WEFT_LOG");        // the fallback is a warning, shown at the default threshold
   refuse_io_uring();
   // Automatic: epoll, and sockets work on it.
   weft::runtime rt({.workers = 2});
@@ -76,6 +77,7 @@ TEST(IoEngineSelection, FallsBackToEpollWhenIoUringIsRefused) {
 // later): a new automatic runtime falls back to epoll, a forced one fails.
 void refused_after_probe_child() {
   ::unsetenv("WEFT_IO_ENGINE");
+  ::unsetenv("WEFT_LOG");
   if (!weft_io_test::uring_available()) std::_Exit(8);  // probes, and caches the answer
   refuse_io_uring();
   if (engine_of({.workers = 2}) != "epoll") std::_Exit(9);

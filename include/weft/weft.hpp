@@ -9,6 +9,7 @@
 #include "io.hpp"
 #include "latch.hpp"
 #include "local.hpp"
+#include "log.hpp"
 #include "mailbox.hpp"
 #include "mutex.hpp"
 #include "options.hpp"

@@ -5,6 +5,9 @@
 //   weft: fatal: thread 12 dequeued in state blocked
 //     in green thread 7 'acceptor' on worker 1, at runtime/core/worker.cpp:118
 // Errors a caller can handle are exceptions (weft::error), never this.
+// After stderr, the report also goes to a log handler the user installed
+// (weft/log.hpp), at level fatal, one line: "<message> (in <thread>, at
+// <file>:<line>)". stderr comes first and does not depend on the handler.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +21,8 @@ using fatal_context_fn = bool (*)(char* buf, std::size_t size) noexcept;
 // Installs the describer (the core does, once; lower layers cannot know threads).
 void set_fatal_context(fatal_context_fn fn) noexcept;
 
-// Prints "weft: fatal: <message>", the thread and file:line, and aborts.
+// Prints "weft: fatal: <message>", the thread and file:line, offers the
+// report to the user's log handler, and aborts.
 [[noreturn]] void fatal_at(const char* file, int line, const char* fmt, ...) noexcept
     __attribute__((format(printf, 3, 4)));
 

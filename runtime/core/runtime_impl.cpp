@@ -30,6 +30,7 @@
 #include "base/clock.hpp"
 #include "base/fatal.hpp"
 #include "base/futex.hpp"
+#include "base/log.hpp"
 #include "stack/overflow.hpp"
 #include "core/park.hpp"
 #include "core/tcb.hpp"
@@ -94,6 +95,7 @@ runtime_impl::runtime_impl(const options& o, runtime_parts p)
   wall0_ns_ = wall_now_ns();
   workers_.reserve(n);
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+  WEFT_LOG_DEBUG("core", "runtime created: %u workers, %zu-byte stacks by default", n, stacks.default_size());
 }
 
 runtime_impl::~runtime_impl() {

@@ -3,12 +3,16 @@
 // Selection (once per process for the automatic choice, since the kernel's
 // answer does not change): options::io, else WEFT_IO_ENGINE, else io_uring
 // when a probe ring can be set up with everything weft needs, else epoll.
-// The first runtime to pick an engine prints the choice and the reason to
-// stderr, once per distinct choice, so a log shows which path served it.
+// The first runtime to pick an engine logs the choice and the reason (once
+// per engine and level, so a log shows which path served it): at info when
+// it went as asked or as expected, so a program is quiet by default; at warn
+// when an automatic choice fell back to epoll because the kernel refused
+// io_uring (seccomp, kernel.io_uring_disabled, too old, out of memory),
+// which costs throughput the user should hear about. A build without
+// liburing falling back is info: that was the builder's choice.
 #include "io/engine.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -21,6 +25,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/log.hpp"
 #include "io/handle.hpp"
 #include "io/uring_probe.hpp"
 #include "weft/error.hpp"
@@ -33,14 +38,19 @@ namespace weft::detail::io {
 namespace {
 
 std::mutex g_report_mu;
-bool g_reported[2] = {false, false};
+bool g_reported[2][2] = {};  // [uring, epoll][info, warn]
 
-void report_once(engine_kind k, const std::string& why) {
-  std::lock_guard lk(g_report_mu);
-  bool& done = g_reported[k == engine_kind::uring ? 0 : 1];
-  if (done) return;
-  done = true;
-  std::fprintf(stderr, "weft: I/O engine: %s (%s)\n", k == engine_kind::uring ? "io_uring" : "epoll", why.c_str());
+void report_once(engine_kind k, const std::string& why, log_level level) {
+  if (level < current_log_level()) return;  // not marked done: a later runtime at a lower threshold reports it
+  bool warn = level >= log_level::warn;
+  {
+    std::lock_guard lk(g_report_mu);
+    bool& done = g_reported[k == engine_kind::uring ? 0 : 1][warn ? 1 : 0];
+    if (done) return;
+    done = true;
+  }
+  // Outside g_report_mu: the handler is user code.
+  log_emit(level, "io", "I/O engine: %s (%s)", k == engine_kind::uring ? "io_uring" : "epoll", why.c_str());
 }
 
 // The probe, or why there is none in this build.
@@ -57,7 +67,7 @@ engine_choice want_uring(const char* who) {
   const uring_probe& p = uring_status();
   if (!p.ok)
     throw error(errc::invalid_argument, std::string(who) + " asks for io_uring, but " + p.reason);
-  report_once(engine_kind::uring, p.features);
+  report_once(engine_kind::uring, p.features, log_level::info);
   return {engine_kind::uring, true};
 }
 
@@ -68,14 +78,14 @@ engine_choice choose_engine(const options& opts) {
     case io_engine::io_uring:
       return want_uring("options.io");
     case io_engine::epoll:
-      report_once(engine_kind::epoll, "options.io = epoll");
+      report_once(engine_kind::epoll, "options.io = epoll", log_level::info);
       return {engine_kind::epoll, true};
     case io_engine::automatic:
       break;
   }
   if (const char* env = std::getenv("WEFT_IO_ENGINE"); env && *env) {
     if (std::strcmp(env, "epoll") == 0) {
-      report_once(engine_kind::epoll, "WEFT_IO_ENGINE=epoll");
+      report_once(engine_kind::epoll, "WEFT_IO_ENGINE=epoll", log_level::info);
       return {engine_kind::epoll, true};
     }
     if (std::strcmp(env, "io_uring") == 0) return want_uring("WEFT_IO_ENGINE");
@@ -84,10 +94,10 @@ engine_choice choose_engine(const options& opts) {
   }
   const uring_probe& p = uring_status();
   if (p.ok) {
-    report_once(engine_kind::uring, p.features);
+    report_once(engine_kind::uring, p.features, log_level::info);
     return {engine_kind::uring, false};
   }
-  report_once(engine_kind::epoll, p.reason);
+  report_once(engine_kind::epoll, p.reason, WEFT_HAVE_LIBURING ? log_level::warn : log_level::info);
   return {engine_kind::epoll, false};
 }
 
@@ -105,7 +115,7 @@ std::unique_ptr<engine> make_engine(worker& w) {
   // automatic choice falls back; a forced one, or a later worker, cannot.
   std::string why = "cannot set up an io_uring for worker " + std::to_string(w.index) + ": " + std::strerror(err);
   if (!c.forced) {
-    report_once(engine_kind::epoll, why);
+    report_once(engine_kind::epoll, why, log_level::warn);
     return make_epoll_engine(w);
   }
   throw error(errc::resource_exhausted, why);

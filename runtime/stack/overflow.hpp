@@ -3,6 +3,11 @@
 // damaged at a switch, becomes "stack overflow in green thread <id> '<name>'"
 // on stderr and an abort. Faults that are not stack overflows go to the
 // handler that was installed before weft's.
+//
+// These reports are written to stderr directly, not through the log
+// handler (base/log.hpp): the guard-page report runs in a signal handler,
+// and the canary report on the stack that just overflowed, maybe with a
+// neighbour's memory damaged; neither is a place to run user code.
 #pragma once
 
 #include <cstddef>

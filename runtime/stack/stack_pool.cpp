@@ -1,7 +1,6 @@
 #include "stack/stack_pool.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -9,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/log.hpp"
 #include "base/sanitizer.hpp"
 
 namespace weft::detail {
@@ -45,6 +45,8 @@ stack_pool::stack_pool(std::size_t default_size, std::size_t max_guarded)
   std::size_t free_maps = limit > used + reserved_maps ? limit - used - reserved_maps : 0;
   guard_budget_ = free_maps / 4;  // half of the free maps, two maps per guarded stack
   if (max_guarded != 0) guard_budget_ = std::min(guard_budget_, max_guarded);
+  WEFT_LOG_DEBUG("stack", "stacks: %zu bytes by default, guard pages for up to %zu (vm.max_map_count %zu, %zu maps in use)",
+                 default_size_, guard_budget_, limit, used);
 }
 
 void stack_pool::unmap(void* p, std::size_t n) noexcept {
@@ -97,16 +99,25 @@ bool stack_pool::refill_from_slab() noexcept {
 
 stack stack_pool::take(std::size_t size) noexcept {
   size = size == 0 ? default_size_ : (size + page_ - 1) / page_ * page_;
+  std::size_t announce = 0;  // the guarded count, once the budget first ran out
+  stack s = take_locked(size, announce);
+  // Logged after mu_ is released: the handler is user code.
+  if (announce)
+    WEFT_LOG_WARN("stack",
+                  "%zu guarded stacks in use (vm.max_map_count budget); further stacks are "
+                  "canary-checked instead of guard-paged",
+                  announce);
+  return s;
+}
+
+stack stack_pool::take_locked(std::size_t size, std::size_t& announce) noexcept {
   std::lock_guard lk(mu_);
   if (size == default_size_) {
     if (free_default_.empty()) {
       if (guarded_mapped_ < guard_budget_) return map_guarded(size);
       if (!warned_) {
         warned_ = true;
-        std::fprintf(stderr,
-                     "weft: %zu guarded stacks in use (vm.max_map_count budget); further stacks are "
-                     "canary-checked instead of guard-paged\n",
-                     guarded_mapped_);
+        announce = guarded_mapped_;
       }
       if (!refill_from_slab()) return {};
     }

@@ -13,7 +13,8 @@
 // mappings) and carves further stacks out of unguarded 64-stack slabs (one
 // mapping each). Those carry a canary instead: their lowest 64 bytes must stay
 // zero, and the scheduler checks them and the saved stack pointer every time
-// the thread switches out. The switch to canaries is announced once on stderr.
+// the thread switches out. The switch to canaries is announced once, as a
+// warning (base/log.hpp: stderr unless the user routes it elsewhere).
 // A guard catches an overflow at the faulting instruction; a canary catches
 // it at the next switch, unless a single frame jumped over the whole zone.
 #pragma once
@@ -58,6 +59,8 @@ class stack_pool {
   static bool canary_intact(const stack& s) noexcept;
 
  private:
+  // take()'s work under mu_; sets announce to the guarded count when the budget first runs out.
+  stack take_locked(std::size_t size, std::size_t& announce) noexcept;
   stack map_guarded(std::size_t size) noexcept;
   bool refill_from_slab() noexcept;  // needs mu_
   static void unmap(void* p, std::size_t n) noexcept;  // munmap, clearing ASan's shadow first
