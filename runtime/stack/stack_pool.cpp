@@ -29,8 +29,12 @@ std::size_t count_current_maps() {
   return n;
 }
 
-// Stacks per slab: one mapping serves 64 threads past the guard budget.
-constexpr std::size_t slab_stacks = 64;
+// Stacks per slab past the guard budget: 32 MiB of address space (512 default
+// stacks), at least 64. Each slab spends one page on its first stack's canary
+// (refill_from_slab), 8 bytes per thread at 512.
+std::size_t stacks_per_slab(std::size_t stack_size) {
+  return std::clamp<std::size_t>((std::size_t{32} << 20) / stack_size, 64, 512);
+}
 // Mappings kept free for the program itself (its heap arenas, files, rings).
 constexpr std::size_t reserved_maps = 8192;
 
@@ -86,14 +90,23 @@ stack stack_pool::map_guarded(std::size_t size) noexcept {
 }
 
 bool stack_pool::refill_from_slab() noexcept {
-  std::size_t bytes = default_size_ * slab_stacks;
+  // The stacks sit canary_bytes below page boundaries, so a stack's canary
+  // (its lowest bytes) shares a page with the top of the stack below it,
+  // a page that thread touches anyway. Page-aligned stacks put each canary
+  // alone on the bottom page, and reading it at every switch faults that
+  // page in: some kernels (seen on 6.18) back a read fault of anonymous
+  // memory with a fresh page rather than the shared zero page, which made
+  // every unguarded thread cost two pages. The first stack's canary takes
+  // the slab's extra leading page.
+  std::size_t n = stacks_per_slab(default_size_);
+  std::size_t bytes = default_size_ * n + page_;
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return false;
   slabs_.emplace_back(static_cast<char*>(p), bytes);
+  char* first = static_cast<char*>(p) + page_ - canary_bytes;
   // Pushed highest first so the LIFO hands out ascending addresses.
-  for (std::size_t i = slab_stacks; i-- > 0;)
-    free_default_.push_back(
-        stack{static_cast<char*>(p) + i * default_size_, static_cast<std::uint32_t>(default_size_), false, true});
+  for (std::size_t i = n; i-- > 0;)
+    free_default_.push_back(stack{first + i * default_size_, static_cast<std::uint32_t>(default_size_), false, true});
   return true;
 }
 
@@ -179,8 +192,9 @@ void stack_pool::give_batch(const stack* in, std::size_t n) noexcept {
 }
 
 bool stack_pool::canary_intact(const stack& s) noexcept {
-  // Fresh anonymous pages read as zero; reading them maps the shared zero
-  // page, so the check costs no memory on stacks that never grew that deep.
+  // Fresh anonymous pages read as zero. A slab stack's canary lies in the
+  // page of the stack below's top (refill_from_slab), so reading it costs no
+  // page of its own; a lone odd-size stack pays one page for its check.
   static const char zeros[canary_bytes] = {};
   return std::memcmp(s.lo, zeros, canary_bytes) == 0;
 }

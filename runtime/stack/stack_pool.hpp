@@ -10,7 +10,7 @@
 // (vm.max_map_count), so guards alone would cap a process near 32k threads.
 // weft gives guard pages to stacks while a budget derived from that limit
 // lasts (half of what is free at start-up, leaving room for the program's own
-// mappings) and carves further stacks out of unguarded 64-stack slabs (one
+// mappings) and carves further stacks out of unguarded 32 MiB slabs (one
 // mapping each). Those carry a canary instead: their lowest 64 bytes must stay
 // zero, and the scheduler checks them and the saved stack pointer every time
 // the thread switches out. The switch to canaries is announced once, as a
