@@ -17,6 +17,17 @@ void ilist_push_back(List& l, Node& n) noexcept {
   n.linked = true;
 }
 
+// Prepends n to l.
+template <class List, class Node>
+void ilist_push_front(List& l, Node& n) noexcept {
+  n.prev = nullptr;
+  n.next = l.head;
+  if (l.head) l.head->prev = &n;
+  else l.tail = &n;
+  l.head = &n;
+  n.linked = true;
+}
+
 // Removes n, which must be linked into l.
 template <class List, class Node>
 void ilist_unlink(List& l, Node& n) noexcept {

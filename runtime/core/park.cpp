@@ -99,6 +99,8 @@ waiter make_waiter() noexcept {
 
 void wq_push(wait_queue& q, waiter& w) noexcept { ilist_push_back(q, w); }
 
+void wq_push_front(wait_queue& q, waiter& w) noexcept { ilist_push_front(q, w); }
+
 void wq_unlink(wait_queue& q, waiter& w) noexcept { ilist_unlink(q, w); }
 
 waiter* wq_claim_first(wait_queue& q) noexcept {

@@ -92,6 +92,8 @@ inline void wq_unlock(wait_queue& q) noexcept {
 
 // Queue operations; the caller holds the lock.
 void wq_push(wait_queue& q, waiter& w) noexcept;
+// At the front: for a waiter that has waited before (a woken mutex waiter that lost).
+void wq_push_front(wait_queue& q, waiter& w) noexcept;
 void wq_unlink(wait_queue& q, waiter& w) noexcept;
 inline bool wq_empty(const wait_queue& q) noexcept { return q.head == nullptr; }
 
