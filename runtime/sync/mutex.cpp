@@ -12,17 +12,22 @@
 //             a value with lock_bit clear, and the holder's final store
 //             writes the new state and releases the queue at once.
 //
-// Why `woken` (the slow mode of BM_Mutex_Contended, issue 11). Without it,
-// every unlock that saw `waiting` woke a waiter, even while the one it woke
-// last had not run yet. With 1000 threads on 2 workers the queue is never
-// empty, so every increment paid a claim, a make_ready and an idle-worker
-// notify, and each woken waiter landed in the unlocker's run queue, where
-// the other worker stole it with half the queue: both workers then ran
-// contenders, the mutex's cache line moved between the cores on every
-// increment, and a run stayed in that state (400-900 ns per increment on
-// ~2 CPUs) or never entered it (20-50 ns on one). Now one waiter is woken
-// per turn of the woken bit, as glibc's mutex wakes one futex sleeper per
-// contended acquisition.
+// Why `woken`, and why the fast paths (mutex.hpp) ignore the waiter bits:
+// the slow mode of BM_Mutex_Contended (issue 11). With 1000 threads on 2
+// workers the queue is never empty. The old fast paths were CASes from a
+// zero word, so every lock and unlock took its slow path, and every unlock
+// that saw `waiting` woke a waiter, even while the one it woke last had not
+// run yet: a claim, a make_ready and an idle-worker notify per increment.
+// Each woken waiter landed in the unlocker's run queue, where the other
+// worker (spinning idle, core/idle.hpp) stole it and ran it beside the
+// owner, so the mutex's cache line moved between the cores all the time; a
+// run that fell into that state stayed there (55-150 ns per increment on
+// this loaded box, 400-900 ns on ~2 CPUs reported from a quiet one, against
+// 17-25 ns for runs that never did). Now a free mutex is taken inline
+// whatever the waiter bits say, and one waiter is woken per turn of the
+// woken bit, as glibc's mutex wakes one futex sleeper per contended
+// acquisition: 14-16 ns of CPU per increment in every run, against
+// std::mutex's 18-24 ns beside it.
 //
 // lock_slow, in steps:
 //   L1  Spin (only where it can pay: a foreign kernel thread, or a green
@@ -65,7 +70,9 @@
 // spinning while this worker has other threads to run: the owner may be one
 // of them (one worker), and otherwise they are likely contenders too; they
 // run and park in the time a spin takes, and the mutex's cache line stays
-// with the owner.
+// with the owner. (Go's canSpin has the same rule. BM_Mutex_Contended did
+// not tell spinning, no spinning and spinning only before the first park
+// apart: 14.6-22.4 ns CPU per increment for all three, interleaved.)
 #include "weft/mutex.hpp"
 
 #include "base/clock.hpp"
@@ -85,8 +92,8 @@ using detail::wait_queue;
 constexpr std::int64_t starve_ns = 1'000'000;
 
 // L1's spin: Go's active_spin (4 rounds) of active_spin_cnt (30 pauses).
-// ~1-4 us on x86 depending on the pause latency: about what a park and a
-// wake-up cost, which is the point of spinning at all.
+// ~3 us in this VM (a pause costs 24 ns here, measured): about what a park
+// and a cross-worker wake-up cost, which is the point of spinning at all.
 constexpr int spin_rounds = 4;
 constexpr int pauses_per_round = 30;
 
