@@ -183,16 +183,28 @@ void print_ps(const std::vector<weft::thread_info>& snap) {
   for (const auto& t : snap)
     if (t.name == "main" || (t.parent != 0 && shown[state_key(t)]++ < 2)) rows.push_back(&t);
   if (rows.size() > 14) rows.resize(14);
-  auto now = std::chrono::system_clock::now();
-  std::printf("    %7s %-10s %-18s %-10s %4s %7s %6s %8s %8s %8s\n", "ID", "NAME", "STATE", "WAIT", "PRIO", "PARENT",
-              "WORKER", "SWITCHES", "RUN(us)", "AGE(ms)");
+  auto us = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  std::printf("    %7s %-10s %-18s %-10s %4s %7s %6s %7s %10s %10s %10s %9s\n", "ID", "NAME", "STATE", "WAIT", "PRIO",
+              "PARENT", "WORKER", "BURSTS", "RUN(us)", "READY(us)", "BLOCK(us)", "RESP(us)");
   for (const auto* t : rows)
-    std::printf("    %7llu %-10s %-18s %-10s %4d %7llu %6d %8llu %8.1f %8.1f\n", static_cast<unsigned long long>(t->id),
-                t->name.empty() ? "-" : t->name.c_str(), weft::to_string(t->state),
-                t->waiting_for == weft::wait_reason::none ? "-" : weft::to_string(t->waiting_for), t->priority,
-                static_cast<unsigned long long>(t->parent), t->worker, static_cast<unsigned long long>(t->switches),
-                std::chrono::duration<double, std::micro>(t->run_time).count(),
-                std::chrono::duration<double, std::milli>(now - t->created_at).count());
+    std::printf("    %7llu %-10s %-18s %-10s %4d %7llu %6d %7llu %10.1f %10.1f %10.1f %9.1f\n",
+                static_cast<unsigned long long>(t->id), t->name.empty() ? "-" : t->name.c_str(),
+                weft::to_string(t->state),
+                t->waiting_for == weft::wait_reason::none ? "-" : weft::to_string(t->waiting_for),
+                t->effective_priority, static_cast<unsigned long long>(t->parent), t->worker,
+                static_cast<unsigned long long>(t->bursts), us(t->run_time), us(t->ready_time), us(t->blocked_time),
+                us(t->response));
+}
+
+// The runtime's totals: per-worker utilisation, switches, completions.
+void print_stats(const weft::runtime_stats& s) {
+  std::printf("    up %.1f ms, %llu threads completed (%.0f/s), %llu switches\n",
+              std::chrono::duration<double, std::milli>(s.uptime).count(), static_cast<unsigned long long>(s.completed),
+              s.completed_per_second, static_cast<unsigned long long>(s.switches));
+  for (const auto& w : s.workers)
+    std::printf("    worker %u: busy %.1f ms (%.0f%%), %llu switches, %llu completed\n", w.index,
+                std::chrono::duration<double, std::milli>(w.busy).count(), 100 * w.utilisation,
+                static_cast<unsigned long long>(w.switches), static_cast<unsigned long long>(w.completed));
 }
 
 std::string human_ns(double ns) {
@@ -259,6 +271,9 @@ int main(int argc, char** argv) {
     green_pp_ns = ping_pong<green_kit>(20000);
   }, {.name = "main"});
   root.join();
+  std::printf("    runtime stats (weft::runtime::stats()):\n");
+  print_stats(rt.stats());
+  std::printf("\n");
   rt.shutdown();
 
   std::printf("[2] the same work on kernel threads (std::thread, std::mutex, ...)\n");

@@ -211,6 +211,8 @@ void resume(thread_id id) {
 
 std::vector<thread_info> snapshot() { return caller_runtime("snapshot").snapshot(); }
 
+runtime_stats stats() { return caller_runtime("stats").stats(); }
+
 // ---------------------------------------------------------------- this_thread
 
 namespace this_thread {
@@ -261,6 +263,12 @@ void suspend() {
   weft::suspend(t->id);
 }
 
+thread_info info() {
+  tcb* t = current_tcb();
+  if (!t) throw error(errc::no_runtime, "this_thread::info: the caller is not a green thread");
+  return t->rt().info_of(t);
+}
+
 }  // namespace this_thread
 
 // ---------------------------------------------------------------- runtime
@@ -298,6 +306,7 @@ runtime::~runtime() {
 void runtime::shutdown() { impl_->shutdown(); }
 unsigned runtime::workers() const noexcept { return static_cast<unsigned>(impl_->worker_count()); }
 std::vector<thread_info> runtime::snapshot() const { return impl_->snapshot(); }
+runtime_stats runtime::stats() const { return impl_->stats(); }
 const char* runtime::context_backend() noexcept { return context_backend_name(); }
 
 int run(const options& opts, std::function<int()> main_fn) {

@@ -33,6 +33,13 @@ struct options {
   std::size_t max_guarded_stacks = 0;
   // I/O engine of every worker.
   io_engine io = io_engine::automatic;
+  // Weight a of the last CPU burst in each thread's predicted burst (the
+  // exponential average tau(n+1) = a*t(n) + (1-a)*tau(n), thread_info::
+  // predicted_burst): 0 keeps initial_burst for ever, 1 predicts the last burst.
+  // Must be in 0..1.
+  double burst_alpha = 0.5;
+  // tau(0): the prediction before a thread's first burst. Must not be negative.
+  std::chrono::microseconds initial_burst{1000};
 };
 
 }  // namespace weft

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "options.hpp"
+#include "runtime_stats.hpp"
 #include "thread.hpp"
 #include "thread_info.hpp"
 
@@ -39,8 +40,12 @@ class runtime {
 
   // Number of workers.
   unsigned workers() const noexcept;
-  // A consistent copy of every TCB (live and terminated-but-unjoined).
+  // A consistent copy of every TCB (live and terminated-but-unjoined);
+  // throws std::bad_alloc only.
   std::vector<thread_info> snapshot() const;
+  // Per-worker and total scheduling metrics since start (busy time and
+  // utilisation, switches, threads completed per second); throws std::bad_alloc only.
+  runtime_stats stats() const;
   // Name of the compiled-in context-switch backend.
   static const char* context_backend() noexcept;
 
@@ -77,5 +82,7 @@ int run(F&& main_fn) {
 
 // A snapshot of the caller's runtime (or the only live one); throws weft::error(no_runtime).
 std::vector<thread_info> snapshot();
+// runtime::stats() of the caller's runtime (or the only live one); throws weft::error(no_runtime).
+runtime_stats stats();
 
 }  // namespace weft

@@ -44,5 +44,8 @@ bool is_green() noexcept;
 int worker_index() noexcept;
 // Suspends the caller until another thread resumes it; throws weft::error(no_runtime) outside a green thread.
 void suspend();
+// The caller's own snapshot record (metrics up to now, its burst in
+// progress included); throws weft::error(no_runtime) outside a green thread.
+thread_info info();
 
 }  // namespace weft::this_thread

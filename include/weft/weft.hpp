@@ -15,6 +15,7 @@
 #include "options.hpp"
 #include "pipe.hpp"
 #include "runtime.hpp"
+#include "runtime_stats.hpp"
 #include "select.hpp"
 #include "semaphore.hpp"
 #include "this_thread.hpp"

@@ -19,10 +19,12 @@
 // and implements loop() as `return worker_loop<Q>::ops;` in its .cpp, which
 // instantiates the worker's paths with those members inlined.
 //
-// Per-thread policy data: tcb::policy_word (32 bits) and tcb::priority. The
-// core never reads policy_word.
+// Per-thread policy data: tcb::policy_word (32 bits, atomic so snapshots
+// may read it through effective_priority) and tcb::priority. The core never
+// reads policy_word.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "weft/options.hpp"
@@ -50,6 +52,10 @@ class policy {
   virtual bool empty() const noexcept = 0;
   // The worker's scheduling paths instantiated for this policy.
   virtual const worker_ops& loop() const noexcept = 0;
+  // The priority t is scheduled by at steady-clock time now_ns (snapshots;
+  // t may change under the caller, so read policy data relaxed). Default:
+  // its static priority. A policy with aging or levels reports those.
+  virtual int effective_priority(const tcb& t, std::int64_t now_ns) const noexcept;
 };
 
 // Makes one worker's policy for a runtime with these options.

@@ -51,6 +51,7 @@ std::int64_t wall_now_ns() {
 void thread_entry(void* arg, void* resumer) {
   static_cast<worker*>(resumer)->after_switch();
   tcb* t = static_cast<tcb*>(arg);
+  t->rt().first_run(*static_cast<worker*>(resumer), t);
   t->task()->run();
   t->rt().finish(t);
   current_worker()->exit_current();
@@ -76,6 +77,15 @@ std::size_t tcb_task_offset(std::size_t task_align) noexcept {
   return (sizeof(tcb) + a - 1) / a * a;
 }
 
+// The options the constructor does not check on its way (workers_for, stack_size).
+void runtime_impl::check_options(const options& o) {
+  if (!(o.burst_alpha >= 0.0 && o.burst_alpha <= 1.0))
+    throw error(errc::invalid_argument, "options.burst_alpha: must be in 0..1, got " + std::to_string(o.burst_alpha));
+  if (o.initial_burst.count() < 0)
+    throw error(errc::invalid_argument,
+                "options.initial_burst: must not be negative, got " + std::to_string(o.initial_burst.count()) + " us");
+}
+
 // options.workers, checked; 0 means one per CPU.
 unsigned runtime_impl::workers_for(const options& o) {
   unsigned n = o.workers;
@@ -85,14 +95,16 @@ unsigned runtime_impl::workers_for(const options& o) {
 }
 
 runtime_impl::runtime_impl(const options& o, runtime_parts p)
-    : opts(o), parts(p), stacks(o.stack_size, o.max_guarded_stacks), idle(workers_for(o)) {
+    : opts((check_options(o), o)), parts(p), stacks(o.stack_size, o.max_guarded_stacks), idle(workers_for(o)) {
   unsigned n = idle.workers();
   if (o.stack_size > (std::size_t{1} << 30))
     throw error(errc::invalid_argument, "options.stack_size: at most 1 GiB, got " + std::to_string(o.stack_size));
   overflow_guard_install(&describe_running_thread);
   set_fatal_context(&describe_for_fatal);
+  tick_clock_init();
   ticks0_ = ticks();
   wall0_ns_ = wall_now_ns();
+  initial_burst_ticks_ = ns_to_ticks(std::chrono::duration_cast<std::chrono::nanoseconds>(o.initial_burst).count());
   workers_.reserve(n);
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
   WEFT_LOG_DEBUG("core", "runtime created: %u workers, %zu-byte stacks by default", n, stacks.default_size());
@@ -217,6 +229,9 @@ void runtime_impl::make_ready(tcb* t) noexcept {
   for (;;) {
     thread_state ts = state_of(s);
     if (ts == thread_state::blocked) {
+      // Its waker owns it now (it won the waiter's CAS): blocked time ends
+      // here, ready time starts. A blocked thread has run, so has a record.
+      t->stats.load(std::memory_order_relaxed)->end_blocked(ticks());
       if (t->state.compare_exchange_weak(s, st(thread_state::ready), std::memory_order_acq_rel)) {
         enqueue(t, enqueue_kind::woken);
         return;
@@ -247,7 +262,10 @@ void runtime_impl::enqueue(tcb* t, enqueue_kind kind) noexcept {
 }
 
 void runtime_impl::init_context(tcb* t) noexcept {
-  context_make(t->ctx, t->stk_lo + t->stk_size, t->stk_size, &thread_entry, t);
+  // The metrics record takes the stack's highest bytes, in the page every
+  // thread touches (core/run_stats.hpp); the frames start below it.
+  char* rec = t->stk_lo + t->stk_size - run_stats_reserve;
+  context_make(t->ctx, rec, t->stk_size - run_stats_reserve, &thread_entry, t);
 #ifdef WEFT_ASAN
   t->san.stack_lo = t->stk_lo;
   t->san.stack_size = t->stk_size;
@@ -259,6 +277,14 @@ void runtime_impl::init_context(tcb* t) noexcept {
 #ifdef WEFT_TSAN
   t->san.fiber = __tsan_create_fiber(0);
 #endif
+  run_stats* r = ::new (rec) run_stats();
+  r->since.store(t->created_ticks, std::memory_order_relaxed);  // ready since it arrived
+  r->predicted.store(initial_burst_ticks_, std::memory_order_relaxed);
+  t->stats.store(r, std::memory_order_release);  // snapshots may read it from now on
+}
+
+void runtime_impl::first_run(worker& w, tcb* t) noexcept {
+  t->stats.load(std::memory_order_relaxed)->first_run.store(w.burst_start() | 1, std::memory_order_relaxed);
 }
 
 void runtime_impl::fail_start(worker&, tcb* t) noexcept {
@@ -274,11 +300,34 @@ void runtime_impl::fail_start(worker&, tcb* t) noexcept {
 
 void runtime_impl::finish(tcb* t) noexcept {
   destroy_locals(t);
+  // The metrics outlive the stack, which retire() gives back: move them to
+  // a pooled block, with the last burst ending now (the switch away will
+  // charge only the worker). Without memory for the block they read as zero.
+  std::uint64_t now = ticks();
+  worker* w = current_worker();
+  if (w && &w->rt != this) w = nullptr;
+  run_stats* live = t->stats.load(std::memory_order_relaxed);
+  unsigned cls = tcb_depot::class_of(sizeof(run_stats), alignof(run_stats));
+  void* mem = w ? w->tcbs_.take(cls) : tcbs.take(cls);
+  run_stats* rec = mem ? ::new (mem) run_stats() : nullptr;
+  if (rec) {
+    if (live) {
+      if (w && w->current == t) live->end_burst(w->burst_start(), now, w->alpha_q16_);
+      rec->copy_from(*live);
+    } else {  // never ran (no stack could be had): it waited from arrival to now
+      rec->since.store(now, std::memory_order_relaxed);
+      rec->ready.store(now > t->created_ticks ? now - t->created_ticks : 0, std::memory_order_relaxed);
+      rec->predicted.store(initial_burst_ticks_, std::memory_order_relaxed);
+    }
+    rec->completion.store(now | 1, std::memory_order_relaxed);
+  }
+  if (w) w->count_completed();
   {
     // Children, live or finished, pass to the root before anyone can see t
     // terminated: whoever joins t then finds them re-parented. t cannot gain
     // children meanwhile, only a running thread spawns its own.
     std::lock_guard lk(family_lock_);
+    t->stats.store(rec, std::memory_order_release);  // no snapshot reads the stack's record after this
     if (root_ == t) root_ = nullptr;
     tcb* heir = root_;
     while (tcb* c = t->first_child) {
@@ -334,6 +383,15 @@ void runtime_impl::free_tcb(tcb* t, bool has_task) noexcept {
   }
   if (has_task) t->task()->~task_base();
   delete t->ext.load(std::memory_order_relaxed);
+  // A freed thread has finished (its record is finish()'s pooled block) or
+  // never ran (none).
+  if (run_stats* r = t->stats.load(std::memory_order_relaxed)) {
+    r->~run_stats();
+    unsigned cls = tcb_depot::class_of(sizeof(run_stats), alignof(run_stats));
+    worker* here = current_worker();
+    if (here && &here->rt == this) here->tcbs_.give(cls, r);
+    else tcbs.give(cls, r);
+  }
   free_memory(t);
 }
 
@@ -473,47 +531,130 @@ void runtime_impl::walk(Visit visit) const {
   }
 }
 
+std::chrono::system_clock::time_point runtime_impl::wall_at(std::uint64_t tick, double ns) const noexcept {
+  auto wall = wall0_ns_ + static_cast<std::int64_t>(static_cast<double>(static_cast<std::int64_t>(tick - ticks0_)) * ns);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(wall)));
+}
+
+void runtime_impl::fill_info(thread_info& i, tcb* t, std::uint64_t now, double ns) const {
+  auto dur = [ns](std::uint64_t dt) {
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(dt) * ns));
+  };
+  auto after = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; };  // clamped a - b
+  i.id = t->id;
+  i.name = t->name_or_empty();
+  i.state = t->load_state();
+  i.priority = t->priority;
+  i.parent = t->parent ? t->parent->id : 0;
+  for (tcb* c = t->first_child; c; c = c->sib_next)
+    if (!c->reaped) i.children.push_back(c->id);
+  std::uint64_t arrival = t->created_ticks;
+  i.created_at = wall_at(arrival, ns);
+  worker* h = t->last_worker.load(std::memory_order_relaxed);
+  i.effective_priority = h ? h->runq->effective_priority(*t, now_ns()) : t->priority;
+  std::uint64_t run = 0, ready = 0, blocked = 0;
+  // Swapped only under the family lock, which the caller holds (tcb.hpp).
+  if (const run_stats* r = t->stats.load(std::memory_order_acquire)) {
+    run = r->run.load(std::memory_order_relaxed);
+    ready = r->ready.load(std::memory_order_relaxed);
+    blocked = r->blocked.load(std::memory_order_relaxed);
+    std::uint64_t since = r->since.load(std::memory_order_relaxed);
+    std::uint64_t first = r->first_run.load(std::memory_order_relaxed);
+    std::uint64_t done = r->completion.load(std::memory_order_relaxed);
+    if (done == 0) {
+      // Add the span in progress. A thread seen mid-switch may be off by
+      // that switch; the clamps keep every figure sane.
+      switch (i.state) {
+        case thread_state::running: {
+          std::uint64_t start = h ? h->burst_start() : now;
+          ready += after(start, since);
+          run += after(now, start);
+          break;
+        }
+        case thread_state::blocked:
+        case thread_state::suspended_blocked: blocked += after(now, since); break;
+        default: ready += after(now, since); break;
+      }
+    }
+    i.has_run = first != 0;
+    if (i.has_run) {
+      i.first_run_at = wall_at(first, ns);
+      i.response = dur(after(first, arrival));
+    }
+    if (done != 0) {
+      i.completed_at = wall_at(done, ns);
+      i.turnaround = dur(after(done, arrival));
+    }
+    i.bursts = r->bursts.load(std::memory_order_relaxed);
+    i.last_burst = dur(r->last_burst.load(std::memory_order_relaxed));
+    i.predicted_burst = dur(r->predicted.load(std::memory_order_relaxed));
+    i.switches = r->switches.load(std::memory_order_relaxed);
+    i.preemptions = r->preemptions.load(std::memory_order_relaxed);
+  } else {
+    // Never ran: it has waited ready since it arrived (or, after running out
+    // of memory at its end, nothing is known).
+    if (i.state != thread_state::terminated) ready = after(now, arrival);
+    i.predicted_burst = dur(initial_burst_ticks_);
+  }
+  i.run_time = dur(run);
+  i.ready_time = dur(ready);
+  i.blocked_time = dur(blocked);
+  i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
+                      ? t->reason.load(std::memory_order_relaxed)
+                      : wait_reason::none;
+  // home is set at spawn; a thread that never ran has no worker yet.
+  i.worker = h && (i.has_run || i.state == thread_state::running) ? static_cast<int>(h->index) : -1;
+  i.pinned = t->pinned;
+}
+
 std::vector<thread_info> runtime_impl::snapshot() const {
   std::vector<thread_info> out;
-  double ns_per_tick = 0;
-  {
-    std::uint64_t t1 = ticks();
-    ns_per_tick = t1 > ticks0_ ? static_cast<double>(ticks_to_ns(t1 - ticks0_)) / static_cast<double>(t1 - ticks0_) : 0;
-  }
+  double ns = ns_per_tick();
   std::lock_guard fl(family_lock_);
+  std::uint64_t now = ticks();
   walk([&](tcb* t) {
     thread_info i;
-    i.id = t->id;
-    i.name = t->name_or_empty();
-    i.state = t->load_state();
-    i.priority = t->priority;
-    i.parent = t->parent ? t->parent->id : 0;
-    for (tcb* c = t->first_child; c; c = c->sib_next)
-      if (!c->reaped) i.children.push_back(c->id);
-    auto created = wall0_ns_ + static_cast<std::int64_t>(
-                                   static_cast<double>(static_cast<std::int64_t>(t->created_ticks - ticks0_)) * ns_per_tick);
-    i.created_at = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(created)));
-    worker* h = t->last_worker.load(std::memory_order_relaxed);
-    std::int64_t cpu = t->cpu_ns.load(std::memory_order_relaxed);
-    if (i.state == thread_state::running && h) {
-      // Charged only at switches: add the slice in progress, or a thread
-      // that never yields would show no CPU time at all.
-      std::int64_t from = h->slice_start_.load(std::memory_order_relaxed), now = coarse_ns();
-      if (now > from) cpu += now - from;
-    }
-    i.run_time = std::chrono::nanoseconds(cpu);
-    i.switches = t->switches.load(std::memory_order_relaxed);
-    i.waiting_for = i.state == thread_state::blocked || i.state == thread_state::suspended_blocked
-                        ? t->reason.load(std::memory_order_relaxed)
-                        : wait_reason::none;
-    // home is set at spawn; a thread that never ran (no switch, not running) has no worker yet.
-    i.worker = h && (i.switches != 0 || i.state == thread_state::running) ? static_cast<int>(h->index) : -1;
-    i.pinned = t->pinned;
+    fill_info(i, t, now, ns);
     out.push_back(std::move(i));
   });
   std::sort(out.begin(), out.end(), [](const thread_info& a, const thread_info& b) { return a.id < b.id; });
   return out;
+}
+
+thread_info runtime_impl::info_of(tcb* t) const {
+  thread_info i;
+  double ns = ns_per_tick();
+  std::lock_guard fl(family_lock_);
+  fill_info(i, t, ticks(), ns);
+  return i;
+}
+
+runtime_stats runtime_impl::stats() const {
+  runtime_stats s;
+  double ns = ns_per_tick();
+  std::uint64_t now = ticks();
+  s.uptime = std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(now - ticks0_) * ns));
+  double up = static_cast<double>(s.uptime.count());
+  s.workers.reserve(workers_.size());
+  for (const auto& w : workers_) {
+    worker_stats ws;
+    ws.index = w->index;
+    std::uint64_t busy = w->busy_ticks_.load(std::memory_order_relaxed);
+    std::uint64_t start = w->burst_start();
+    if ((start & 1) && now > start) busy += now - start;  // a burst in progress (worker.hpp)
+    ws.busy = std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(busy) * ns));
+    ws.utilisation = up > 0 ? std::clamp(static_cast<double>(ws.busy.count()) / up, 0.0, 1.0) : 0.0;
+    ws.switches = w->switches_.load(std::memory_order_relaxed);
+    ws.completed = w->completed_.load(std::memory_order_relaxed);
+    s.switches += ws.switches;
+    s.completed += ws.completed;
+    s.utilisation += ws.utilisation;
+    s.workers.push_back(ws);
+  }
+  if (!s.workers.empty()) s.utilisation /= static_cast<double>(s.workers.size());
+  s.completed_per_second = up > 0 ? static_cast<double>(s.completed) * 1e9 / up : 0.0;
+  return s;
 }
 
 tcb* runtime_impl::find_and_ref(thread_id id) {

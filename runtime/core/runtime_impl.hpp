@@ -17,6 +17,7 @@
 #include "stack/stack_pool.hpp"
 #include "core/tcb_pool.hpp"
 #include "weft/options.hpp"
+#include "weft/runtime_stats.hpp"
 #include "weft/thread.hpp"
 #include "weft/thread_info.hpp"
 #include "core/worker.hpp"
@@ -49,6 +50,7 @@ class runtime_impl {
   void init_context(tcb* t) noexcept;  // first run: build the context on its new stack
   void fail_start(worker& w, tcb* t) noexcept;  // no stack could be had
   void finish(tcb* t) noexcept;        // the thread's function returned (still on its stack)
+  void first_run(worker& w, tcb* t) noexcept;  // its first burst began (thread_entry)
   void retire(worker& w, tcb* t) noexcept;     // post-switch after exit: stack back, drop self ref
   void release(tcb* t) noexcept;       // drop one reference; frees at zero
   void abandon(tcb* t) noexcept;       // frees a TCB that was never admitted
@@ -73,8 +75,10 @@ class runtime_impl {
   bool global_nonempty() const noexcept { return global_size_.load(std::memory_order_acquire) != 0; }
   bool stopped() const noexcept { return life_.load(std::memory_order_acquire) & stopped_bit; }
 
-  // ---- registry ----
+  // ---- registry and metrics ----
   std::vector<thread_info> snapshot() const;
+  thread_info info_of(tcb* t) const;  // one live thread's record (t referenced by the caller)
+  runtime_stats stats() const;
   tcb* find_and_ref(thread_id id);  // throws no_such_thread
 
   const options opts;
@@ -133,9 +137,16 @@ class runtime_impl {
   static constexpr std::size_t join_buckets = 64;
   wait_queue join_table_[join_buckets];
 
-  // Wall-clock origin for converting TCB creation ticks.
+  // Clock origins: wall time and ticks sampled together at start, for
+  // converting tick stamps to system_clock times and for stats()' uptime.
   std::int64_t wall0_ns_ = 0;
   std::uint64_t ticks0_ = 0;
+  std::uint64_t initial_burst_ticks_ = 0;  // options.initial_burst in ticks: tau(0)
+
+  // Fills i from t's metrics; family lock held. `now`: ticks(); `ns`: ns per tick.
+  void fill_info(thread_info& i, tcb* t, std::uint64_t now, double ns) const;
+  std::chrono::system_clock::time_point wall_at(std::uint64_t tick, double ns) const noexcept;
+  static void check_options(const options& o);
 };
 
 // Prints a thread's exception that no one will join, and aborts.

@@ -33,6 +33,7 @@
 
 #include "context/context.hpp"
 #include "base/sanitizer.hpp"
+#include "core/run_stats.hpp"
 #include "stack/stack_pool.hpp"
 #include "weft/detail/task.hpp"
 #include "weft/detail/wait_queue.hpp"
@@ -75,7 +76,7 @@ struct tcb {
   // requested size (0 = the default).
   char* stk_lo = nullptr;
   std::uint32_t stk_size = 0;
-  std::uint32_t policy_word = 0;  // owned by the runtime's scheduling policy (core/policy.hpp); the core never reads it
+  std::atomic<std::uint32_t> policy_word{0};  // owned by the runtime's scheduling policy (core/policy.hpp); the core never reads it
   std::uint8_t mem_flags = 0;  // where the memory came from: stack_guarded | stack_from_slab | tcb_pool class << 2
   std::atomic<bool> suspend_req{false};
   std::int8_t priority = 0;
@@ -93,15 +94,18 @@ struct tcb {
   tcb* sib_prev = nullptr;
   tcb* sib_next = nullptr;
 
-  // Accounting. Written by the running worker, read by snapshots.
+  // Accounting (core/run_stats.hpp). Arrival here; the rest in a record at
+  // the top of the thread's stack once it runs (null before), moved to a
+  // pooled block when it ends. Swapped only under the family lock, which
+  // snapshots hold.
   std::uint64_t created_ticks = 0;  // clock.hpp ticks(); converted at snapshot time
-  std::atomic<std::int64_t> cpu_ns{0};  // tick-accounted, see clock.hpp coarse_ns()
-  std::atomic<std::uint64_t> switches{0};
+  std::atomic<run_stats*> stats{nullptr};
 
   // Name and green-thread-local slots, allocated only for threads that have
   // either. Published with release so snapshots can read the name.
   std::atomic<tcb_ext*> ext{nullptr};
-  san_state san;
+  // Empty outside sanitizer builds: takes no room (it padded the TCB to 136 bytes).
+  [[no_unique_address]] san_state san;
 
   // The state as the seven-state model sees it (a pending suspension counts).
   thread_state load_state() const noexcept {
@@ -140,6 +144,13 @@ struct tcb {
   runtime_impl& rt() const noexcept;
   task_base* task() noexcept;
 };
+
+// A parked thread costs one stack page plus its TCB and task
+// (BM_Blocked_Memory); the metrics live on the stack for that reason
+// (core/run_stats.hpp). Sanitizer builds add their fiber state.
+#if !defined(WEFT_ASAN) && !defined(WEFT_TSAN) && !defined(WEFT_CONTEXT_FCONTEXT)
+static_assert(sizeof(void*) != 8 || sizeof(tcb) <= 128, "the TCB grew: see the memory budget in docs/design.md");
+#endif
 
 // The allocation holding a TCB and, right after it, its task.
 std::size_t tcb_task_offset(std::size_t task_align) noexcept;

@@ -59,6 +59,8 @@ worker::worker(runtime_impl& r, unsigned i)
     : rt(r), index(i), runq(r.parts.make_policy(r.opts)), ops_(&runq->loop()), stacks_(r.stacks), tcbs_(r.tcbs) {
   fired_.reserve(64);
   driver = r.parts.make_poller(*this);
+  // Validated by runtime_impl: 0..1.
+  alpha_q16_ = static_cast<std::uint32_t>(r.opts.burst_alpha * 65536.0 + 0.5);
 }
 
 worker::~worker() = default;
@@ -79,7 +81,7 @@ void worker::main() {
   std::snprintf(name, sizeof name, "weft-w%u", index);
   pthread_setname_np(pthread_self(), name);
   san_adopt_thread(sched_san_);
-  slice_start_.store(coarse_ns(), std::memory_order_relaxed);
+  mark_burst_start(ticks(), false);
   ops_->run(*this);
   overflow_guard_thread_fini();
   tl_worker = nullptr;
@@ -137,6 +139,8 @@ __attribute__((noinline)) bool worker::prepare_slow(tcb* t) noexcept {
   }
   return true;
 }
+
+int policy::effective_priority(const tcb& t, std::int64_t) const noexcept { return t.priority; }
 
 bool worker::work_visible() const noexcept {
   if (rt.global_nonempty()) return true;

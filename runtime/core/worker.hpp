@@ -96,6 +96,17 @@ class worker {
   void push_inbox(tcb* t) noexcept;
   // Wakes the worker if it sleeps.
   void notify() noexcept { idle_protocol::unpark(*this); }
+  // When the running green thread's current burst began (ticks; bit 0 set
+  // while a green thread runs, clear in the scheduler context: stats() reads
+  // it from other threads, which may not read `current`).
+  std::uint64_t burst_start() const noexcept { return burst_start_.load(std::memory_order_relaxed); }
+  void mark_burst_start(std::uint64_t now, bool green) noexcept {
+    burst_start_.store((now & ~std::uint64_t{1}) | static_cast<std::uint64_t>(green), std::memory_order_relaxed);
+  }
+  // A green thread ended on this worker (finish()).
+  void count_completed() noexcept {
+    completed_.store(completed_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
   runtime_impl& rt;
   const unsigned index;
@@ -128,7 +139,13 @@ class worker {
   std::uint32_t chores_ = 1;        // picks until the periodic chores (worker_loop.hpp)
   std::uint32_t chore_rounds_ = 0;
   std::uint32_t budget_ = coop_budget;  // spend_budget() calls until a forced yield
-  std::atomic<std::int64_t> slice_start_{0};  // coarse_ns(); snapshots read it for a running thread's CPU time
+  // Accounting (core/run_stats.hpp), in ticks. Written only by this worker
+  // (relaxed load + store), read by snapshots and stats().
+  std::atomic<std::uint64_t> burst_start_{0};  // burst_start()
+  std::atomic<std::uint64_t> busy_ticks_{0};   // sum of the bursts run here
+  std::atomic<std::uint64_t> switches_{0};     // green threads switched out here
+  std::atomic<std::uint64_t> completed_{0};    // green threads that ended here
+  std::uint32_t alpha_q16_ = 0;                // options.burst_alpha in 1/65536ths
   stack_cache stacks_;
   tcb_cache tcbs_;
   std::vector<tcb*> fired_;
@@ -138,7 +155,7 @@ class worker {
   std::atomic<bool> inbox_nonempty_{false};
   std::thread thread_;
 
-  friend class runtime_impl;  // snapshots read slice_start_; spawn and free use tcbs_ and stacks_
+  friend class runtime_impl;  // snapshots and stats() read the accounting; spawn and free use tcbs_ and stacks_
 };
 
 inline runtime_impl& tcb::rt() const noexcept { return last_worker.load(std::memory_order_relaxed)->rt; }

@@ -93,18 +93,33 @@ struct worker_loop {
       report_stack_overflow(overflow_subject_of(t));
   }
 
+  // Ends the running thread's burst at `now` (its switch-out, a lone yield):
+  // its run and ready time, burst count and prediction (core/run_stats.hpp),
+  // and the worker's busy time. `now` becomes the next burst's start.
+  __attribute__((always_inline)) static void end_burst(worker& w, tcb* t, std::uint64_t now) noexcept {
+    std::uint64_t start = w.burst_start_.load(std::memory_order_relaxed);
+    t->stats.load(std::memory_order_relaxed)->end_burst(start, now, w.alpha_q16_);
+    run_stats::add(w.busy_ticks_, now - start);
+  }
+
   // Switches from `from` (null: the scheduler context) to `next` (null: the
   // scheduler context); returns, once `from` runs again, the worker that
-  // resumed it. `w` is stale after this returns.
+  // resumed it. `w` is stale after this returns. The one tick read of the
+  // switch ends from's burst and starts next's. A dying thread's last burst
+  // was charged by finish(), which moved its record off the stack.
   __attribute__((always_inline)) static worker* switch_to(worker& w, tcb* from, tcb* next, bool from_dying) noexcept {
-    std::int64_t now = coarse_ns();
+    std::uint64_t now = ticks();
     if (from) {
-      from->cpu_ns.store(from->cpu_ns.load(std::memory_order_relaxed) + (now - w.slice_start_.load(std::memory_order_relaxed)),
-                         std::memory_order_relaxed);
-      from->switches.store(from->switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      if (from_dying) {
+        run_stats::add(w.busy_ticks_, now - w.burst_start_.load(std::memory_order_relaxed));
+      } else {
+        end_burst(w, from, now);
+        run_stats::add(from->stats.load(std::memory_order_relaxed)->switches, 1);
+      }
+      run_stats::add(w.switches_, 1);
       check_canary(from);
     }
-    w.slice_start_.store(now, std::memory_order_relaxed);
+    w.mark_burst_start(now, next != nullptr);
     w.current = next;
     context& from_ctx = from ? from->ctx : w.sched_ctx_;
     context& to_ctx = next ? next->ctx : w.sched_ctx_;
@@ -241,7 +256,14 @@ struct worker_loop {
       return;
     }
     tcb* next = pick_local(w, true);
-    if (!next) return;  // alone on this worker: keep running
+    if (!next) {
+      // Alone on this worker: keep running. The yield still ends a burst
+      // (k yields make k+1 bursts, switched or not).
+      std::uint64_t now = ticks();
+      end_burst(w, cur, now);
+      w.mark_burst_start(now, true);
+      return;
+    }
     w.post_ = {&post_requeue, cur, nullptr};
     run_post(*switch_to(w, cur, next, false));
   }

@@ -30,7 +30,7 @@ class priority_policy final : public policy {
 
   bool push(tcb* t, enqueue_kind) noexcept override {
     int lv = level_of(t);
-    t->policy_word = stamp(now_ns());
+    t->policy_word.store(stamp(now_ns()), std::memory_order_relaxed);
     t->next = nullptr;
     lock_.lock();
     auto& l = lists_[lv];
@@ -48,6 +48,14 @@ class priority_policy final : public policy {
   tcb* steal_into(priority_policy&) noexcept { return take_best(); }
   bool empty() const noexcept override { return count_.load(std::memory_order_relaxed) == 0; }
   const worker_ops& loop() const noexcept override { return worker_loop<priority_policy>::ops; }
+  // A queued thread's priority plus its aging; others (running, blocked, in
+  // the global queue) their own.
+  int effective_priority(const tcb& t, std::int64_t now) const noexcept override {
+    int p = level_of(&t) + min_prio;
+    if (t.policy_word.load(std::memory_order_relaxed) == 0) return p;
+    std::int64_t eff = p + aged(&t, now);
+    return eff > 1000000 ? 1000000 : static_cast<int>(eff);
+  }
 
  private:
   struct list {
@@ -56,8 +64,17 @@ class priority_policy final : public policy {
   };
 
   // Enqueue times in 1.024 us units fit the TCB's 32 bits; differences
-  // stay right across the wrap (every 73 minutes).
-  static std::uint32_t stamp(std::int64_t ns) noexcept { return static_cast<std::uint32_t>(ns >> 10); }
+  // stay right across the wrap (every 73 minutes). Bit 0 is always set, so
+  // 0 means "not in this queue" (reset at pop: a thread in the global queue,
+  // or running, has not started aging).
+  static std::uint32_t stamp(std::int64_t ns) noexcept { return static_cast<std::uint32_t>(ns >> 10) | 1u; }
+
+  // Levels gained by waiting since t was queued.
+  std::int64_t aged(const tcb* t, std::int64_t now) const noexcept {
+    std::uint32_t queued = t->policy_word.load(std::memory_order_relaxed);
+    std::int64_t waited = static_cast<std::int64_t>(static_cast<std::uint32_t>(stamp(now) - queued)) << 10;
+    return waited / aging_ns_;
+  }
 
   static int level_of(const tcb* t) noexcept {
     int p = t->priority < min_prio ? min_prio : (t->priority > 64 ? 64 : t->priority);
@@ -76,8 +93,7 @@ class priority_policy final : public policy {
         b &= ~(std::uint64_t{1} << bit);
         int lv = word * 64 + bit;
         tcb* h = lists_[lv].head;
-        std::int64_t waited = static_cast<std::int64_t>(static_cast<std::uint32_t>(stamp(now) - h->policy_word)) << 10;
-        std::int64_t eff = lv + waited / aging_ns_;
+        std::int64_t eff = lv + aged(h, now);
         if (best < 0 || eff > best_eff) {
           best = lv;
           best_eff = eff;
@@ -94,6 +110,7 @@ class priority_policy final : public policy {
         bits_[best / 64] &= ~(std::uint64_t{1} << (best % 64));
       }
       t->next = nullptr;
+      t->policy_word.store(0, std::memory_order_relaxed);  // aging stops
       count_.fetch_sub(1, std::memory_order_relaxed);
     }
     lock_.unlock();
