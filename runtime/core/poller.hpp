@@ -40,6 +40,11 @@ class poller {
   // which a waker's futex_wake reaches faster than wake() reaches a poller
   // (W5). A poller that cannot tell says false.
   virtual bool quiet() const noexcept { return false; }
+  // poll() might make a thread ready now (cheap, no syscall): exact where
+  // completions queue up (has_completions), true where readiness is only
+  // found by asking the kernel. A worker whose threads only park checks it
+  // every chore_period switches (worker_loop.hpp).
+  virtual bool may_have_events() const noexcept { return true; }
 };
 
 // Makes worker w's poller; throws weft::error when it cannot be set up.

@@ -240,9 +240,24 @@ struct worker_loop {
     if (busy) w.rt.idle.notify_work();
   }
 
+  // The chores are due at the next pick, and the one making it is a parking
+  // thread, which may not run them (its own timer or completion could ready
+  // it before it is parked): are there any to run? Without this, threads
+  // that only ever park (a channel ping-pong) starved every sleeper and
+  // reader on their worker, since the chores ran only on yields.
+  static bool chores_need_scheduler(worker& w) noexcept {
+    std::int64_t due = w.timers.next_deadline();
+    return (due >= 0 && due <= now_ns()) || w.driver->may_have_events();
+  }
+
   static void switch_out(worker& w, post_action post, bool allow_timers) {
     tcb* cur = w.current;
-    tcb* next = pick_local(w, allow_timers);
+    // Through the scheduler context, which runs the chores first, when they
+    // are due and this thread may not run them: one extra switch per
+    // chore_period parks, and only when there is something to do.
+    tcb* next = !allow_timers && __builtin_expect(w.chores_ == 1, 0) && chores_need_scheduler(w)
+                    ? nullptr
+                    : pick_local(w, allow_timers);
     post.prev = cur;
     w.post_ = post;
     run_post(*switch_to(w, cur, next, false));

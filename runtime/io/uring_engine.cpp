@@ -134,6 +134,9 @@ class uring_engine final : public engine {
     return io_uring_cq_ready(&ring_) != 0 || taskrun_pending() || remote_nonempty_.load(std::memory_order_acquire);
   }
 
+  // Queued submissions count: they reach the kernel only at the next poll.
+  bool may_have_events() const noexcept override { return io_uring_sq_ready(&ring_) != 0 || has_completions(); }
+
   // The armed wake-up read is not counted: a futex sleeper is woken by a
   // futex_wake, never by the eventfd.
   bool quiet() const noexcept override { return inflight_ == 0 && io_uring_sq_ready(&ring_) == 0 && !has_completions(); }
