@@ -1,7 +1,7 @@
 // Where weft's messages go. weft is quiet while all is well: it speaks only
 // when something needs the user's attention (io_uring refused so the I/O
-// falls back to epoll, more stacks than the guard-page budget, a fatal
-// error), and every message goes through one handler with a level:
+// falls back to epoll, more stacks than the guard-page budget, a stalled
+// green thread when options::stall_threshold is set, a fatal error), and every message goes through one handler with a level:
 //
 //   weft::set_log_handler([](const weft::log_record& r) {
 //     my_logger.write(r.level, "weft/", r.component, ": ", r.message);
@@ -30,8 +30,11 @@ enum class log_level : int { debug, info, warn, error, fatal, off };
 
 struct log_record {
   log_level level;
-  std::string_view component;  // what spoke: "io", "stack", "core", "fatal", "log"
-  std::string_view message;    // one line, without "weft: " or a newline; valid only during the call
+  std::string_view component;  // what spoke: "io", "stack", "core", "stall", "fatal", "log"
+  // Without "weft: " or a trailing newline; valid only during the call. One
+  // line, except a stall report's: a headline, then indented lines (where
+  // the thread is, its backtrace).
+  std::string_view message;
 };
 
 // The handler: a std::function, so it may carry state (a logger pointer).

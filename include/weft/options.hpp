@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 
 namespace weft {
@@ -40,6 +41,19 @@ struct options {
   double burst_alpha = 0.5;
   // tau(0): the prediction before a thread's first burst. Must not be negative.
   std::chrono::microseconds initial_burst{1000};
+  // Stall report: a green thread that runs longer than this without a
+  // switch (a loop that never calls weft, a blocking call weft does not own)
+  // is reported once, as a warning through the log hook (weft/log.hpp), with
+  // its id, name and where it is: a backtrace taken in the act, or the system
+  // call it sleeps in. Zero (the default) turns the monitor off; the examples
+  // use 100 ms. Must not be negative.
+  std::chrono::milliseconds stall_threshold{0};
+  // The signal that asks a stalled, computing worker for its backtrace (weft
+  // installs a handler for it while a runtime with a stall threshold runs, and
+  // passes signals it did not send to the handler it replaced). Must be
+  // catchable and not a fault signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP,
+  // SIGABRT).
+  int stall_signal = SIGURG;
 };
 
 }  // namespace weft

@@ -189,6 +189,13 @@ void log_emit(log_level l, const char* component, const char* fmt, ...) noexcept
   deliver(log_record{l, component, std::string_view(msg, len)});
 }
 
+void log_emit_text(log_level l, const char* component, std::string_view text) noexcept {
+  int t = g_log_threshold.load(std::memory_order_relaxed);
+  if (t == log_threshold_unread) t = read_threshold();
+  if (static_cast<int>(l) < t || static_cast<int>(l) >= static_cast<int>(log_level::off)) return;
+  deliver(log_record{l, component, text});
+}
+
 std::optional<log_level> parse_log_level(std::string_view s) noexcept {
   static constexpr std::pair<std::string_view, log_level> names[] = {
       {"debug", log_level::debug}, {"info", log_level::info},   {"warn", log_level::warn},

@@ -37,6 +37,10 @@ inline bool log_may_pass(log_level l) noexcept {
 void log_emit(log_level l, const char* component, const char* fmt, ...) noexcept
     __attribute__((format(printf, 3, 4)));
 
+// Gives an already formatted message (any length: a multi-line report) to
+// the handler if l passes the threshold. Never throws.
+void log_emit_text(log_level l, const char* component, std::string_view text) noexcept;
+
 // Parses a WEFT_LOG value ("debug", "info", "warn", "error", "fatal", "off");
 // nullopt for anything else.
 std::optional<log_level> parse_log_level(std::string_view s) noexcept;

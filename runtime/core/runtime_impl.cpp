@@ -81,6 +81,13 @@ std::size_t tcb_task_offset(std::size_t task_align) noexcept {
 void runtime_impl::check_options(const options& o) {
   if (!(o.burst_alpha >= 0.0 && o.burst_alpha <= 1.0))
     throw error(errc::invalid_argument, "options.burst_alpha: must be in 0..1, got " + std::to_string(o.burst_alpha));
+  if (o.stall_threshold.count() < 0)
+    throw error(errc::invalid_argument,
+                "options.stall_threshold: must not be negative, got " + std::to_string(o.stall_threshold.count()) + " ms");
+  if (o.stall_threshold.count() != 0 && !monitor::signal_usable(o.stall_signal))
+    throw error(errc::invalid_argument, "options.stall_signal: signal " + std::to_string(o.stall_signal) +
+                                            " cannot carry stall reports (want a catchable signal that is not a fault, "
+                                            "e.g. SIGURG or SIGRTMIN+n)");
   if (o.initial_burst.count() < 0)
     throw error(errc::invalid_argument,
                 "options.initial_burst: must not be negative, got " + std::to_string(o.initial_burst.count()) + " us");
@@ -119,6 +126,7 @@ runtime_impl::~runtime_impl() {
 void runtime_impl::start() {
   try {
     for (auto& w : workers_) w->start();
+    start_monitor();
   } catch (const std::system_error& e) {
     life_.fetch_or(stopped_bit);
     for (auto& w : workers_) w->notify();
@@ -143,8 +151,24 @@ void runtime_impl::shutdown() {
   // A foreign waker may still be notifying a worker about a thread that has
   // since ended; it is a few instructions from done and never blocks.
   while (foreign_enqueues_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  stop_monitor();
   for (auto& w : workers_) w->notify();
   for (auto& w : workers_) w->join_thread();
+}
+
+void runtime_impl::start_monitor() {
+  if (opts.stall_threshold.count() == 0) return;
+  monitor_ = std::make_unique<monitor>(*this, opts.stall_threshold, opts.stall_signal);
+  monitor_ptr_.store(monitor_.get(), std::memory_order_seq_cst);
+}
+
+void runtime_impl::stop_monitor() noexcept {
+  if (!monitor_) return;
+  // Dekker with on_signal (monitor.cpp): a handler either counted itself in
+  // before the pointer was cleared, and is waited for, or sees null.
+  monitor_ptr_.store(nullptr, std::memory_order_seq_cst);
+  while (in_monitor_handler.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  monitor_.reset();
 }
 
 // ---------------------------------------------------------------- lifetime
@@ -628,6 +652,21 @@ thread_info runtime_impl::info_of(tcb* t) const {
   std::lock_guard fl(family_lock_);
   fill_info(i, t, ticks(), ns);
   return i;
+}
+
+bool runtime_impl::running_on(unsigned index, std::uint64_t burst, thread_id& id, std::string& name) const {
+  const worker* w = workers_[index].get();
+  bool found = false;
+  std::lock_guard fl(family_lock_);  // no TCB is freed while it is held
+  walk([&](tcb* t) {
+    if (found || t->last_worker.load(std::memory_order_relaxed) != w ||
+        state_of(t->state.load(std::memory_order_acquire)) != thread_state::running)
+      return;
+    id = t->id;
+    name = t->name_or_empty();
+    found = true;
+  });
+  return found && w->burst_start() == burst;
 }
 
 runtime_stats runtime_impl::stats() const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/idle.hpp"
+#include "core/monitor.hpp"
 #include "core/policy.hpp"
 #include "core/poller.hpp"
 #include "base/spinlock.hpp"
@@ -78,6 +79,10 @@ class runtime_impl {
   // ---- registry and metrics ----
   std::vector<thread_info> snapshot() const;
   thread_info info_of(tcb* t) const;  // one live thread's record (t referenced by the caller)
+  // The green thread running on worker `index` while its burst-start word
+  // still reads `burst` (the monitor's stall): its id and name; false if
+  // the worker has moved on.
+  bool running_on(unsigned index, std::uint64_t burst, thread_id& id, std::string& name) const;
   runtime_stats stats() const;
   tcb* find_and_ref(thread_id id);  // throws no_such_thread
 
@@ -87,6 +92,13 @@ class runtime_impl {
   tcb_depot tcbs;  // before workers: their caches return blocks to it
   idle_protocol idle;  // which workers spin, sleep, and who wakes them (core/idle.hpp)
 
+  // The monitor (core/monitor.hpp), or null while none runs. A signal
+  // handler reads it: see in_monitor_handler.
+  monitor* monitor_of() const noexcept { return monitor_ptr_.load(std::memory_order_seq_cst); }
+  // Signal handlers between reading monitor_of() and leaving it; shutdown
+  // clears the pointer, then waits for this to drain before freeing.
+  std::atomic<int> in_monitor_handler{0};
+
   unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
   worker& worker_at(unsigned i) const noexcept { return *workers_[i]; }
   rt_anchor* anchor = nullptr;  // what this runtime\'s handles check (runtime/api.cpp); owned there
@@ -94,6 +106,10 @@ class runtime_impl {
  private:
   static unsigned workers_for(const options& o);
   std::vector<std::unique_ptr<worker>> workers_;
+  void start_monitor();
+  void stop_monitor() noexcept;
+  std::unique_ptr<monitor> monitor_;
+  std::atomic<monitor*> monitor_ptr_{nullptr};
   static constexpr std::uint64_t stopped_bit = std::uint64_t{1} << 63;
   tcb*& child_head(tcb* parent) noexcept { return parent ? parent->first_child : vroot_first_child_; }
   void link_child(tcb* parent, tcb* child) noexcept;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "base/clock.hpp"
 #include "base/fatal.hpp"
@@ -75,6 +76,7 @@ void worker::join_thread() {
 
 void worker::main() {
   tl_worker = this;
+  kernel_tid_.store(static_cast<int>(gettid()), std::memory_order_release);
   driver->start();
   overflow_guard_thread_init();
   char name[16];

@@ -65,6 +65,11 @@ class worker {
 
   void start();
   void join_thread();
+  // The kernel thread's handle (valid between start() and join_thread()).
+  pthread_t native_handle() noexcept { return thread_.native_handle(); }
+  // The kernel thread's id (gettid()), 0 until it runs; the monitor reads
+  // /proc/self/task/<tid> to see whether it sleeps in the kernel.
+  int kernel_tid() const noexcept { return kernel_tid_.load(std::memory_order_acquire); }
 
   // ---- called on this worker by the running green thread ----
   // Switches the current thread out, running `post` on the next context.
@@ -154,6 +159,7 @@ class worker {
   tcb* inbox_tail_ = nullptr;
   std::atomic<bool> inbox_nonempty_{false};
   std::thread thread_;
+  std::atomic<int> kernel_tid_{0};
 
   friend class runtime_impl;  // snapshots and stats() read the accounting; spawn and free use tcbs_ and stacks_
 };
