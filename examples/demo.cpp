@@ -239,7 +239,9 @@ int main(int argc, char** argv) {
   bool ok = true;
 
   double big_ns = 0, green_small_ns = 0, green_spawn_ns = 0, green_pp_ns = 0;
-  weft::runtime rt;  // one worker per online CPU
+  weft::options opts;  // one worker per online CPU
+  opts.stall_threshold = std::chrono::milliseconds(100);  // report a thread that hogs its worker
+  weft::runtime rt(opts);
   std::printf("weft demo: %d green threads on %u workers (context switch: %s)\n\n", n, rt.workers(),
               weft::runtime::context_backend());
 

@@ -177,6 +177,9 @@ int main(int argc, char** argv) {
   weft::options opts;
   opts.workers = cfg.workers;
   opts.io = cfg.engine;
+  // A connection handler that computes or blocks for 100 ms holds up every
+  // connection of its worker: say so, with a backtrace (a warning on stderr).
+  opts.stall_threshold = std::chrono::milliseconds(100);
   try {
     return weft::run(opts, [&]() -> int {
       io::socket signals = io::socket::adopt(sfd);

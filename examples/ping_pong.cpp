@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: ping_pong [rounds > 0]\n");
     return 2;
   }
-  return weft::run({.workers = 1}, [&] {
+  return weft::run({.workers = 1, .stall_threshold = std::chrono::milliseconds(100)}, [&] {
     // The pong thread is spawned with its mailbox open, so the first serve
     // below cannot arrive before it exists.
     auto pong = weft::spawn_with_mailbox<ball>(

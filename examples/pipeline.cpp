@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   });
 
   auto t0 = std::chrono::steady_clock::now();
-  int rc = weft::run({}, [&] {
+  int rc = weft::run({.stall_threshold = std::chrono::milliseconds(100)}, [&] {
     weft::channel<job> jobs_ch(8);
     weft::channel<result> results_ch(8);
 
