@@ -217,7 +217,7 @@ TEST(Metrics, NeverRunThread) {
 // A ready thread under the priority policy ages upward while a hog runs.
 TEST(Metrics, EffectivePriorityAges) {
   weft::options o = one_worker();
-  o.policy = weft::policy_kind::priority;
+  o.policy = weft::policy_kind::aging;
   o.aging_step = 1000us;
   weft::runtime rt(o);
   std::atomic<bool> stop{false};

@@ -200,9 +200,11 @@ TEST(MutexHandOff, AWaiterThatTimesOutInHandOffModeLeavesTheMutexUsable) {
   weft::run(one_worker(), [] {
     weft::mutex m;
     // w asks for hand-off mode, then gives up: the queue is empty while
-    // the mode is still on.
+    // the mode is still on. Its timeout must outlast make_starving_waiter's
+    // steps (a few ms; 20 ms failed on a machine running six compilers):
+    // the test waits it out, since this thread holds the mutex throughout.
     auto w = make_starving_waiter(m, [](weft::mutex& mu) {
-      bool ok = mu.try_lock_for(20ms);
+      bool ok = mu.try_lock_for(1s);
       if (ok) mu.unlock();
       return ok;
     });

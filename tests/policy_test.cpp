@@ -14,7 +14,7 @@ using namespace weft_test;
 weft::options priority_opts(unsigned workers, std::chrono::microseconds aging) {
   weft::options o;
   o.workers = workers;
-  o.policy = weft::policy_kind::priority;
+  o.policy = weft::policy_kind::aging;
   o.aging_step = aging;
   return o;
 }

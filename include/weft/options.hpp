@@ -8,9 +8,15 @@
 namespace weft {
 
 // Which ready thread a worker runs next.
+// The policies are non-preemptive today: a thread runs until it yields,
+// blocks or ends (docs/api.md, "Scheduling policies").
 enum class policy_kind {
   fifo,      // first come, first served per worker, work stealing between workers
-  priority,  // highest priority first; waiting threads age upward so none starves
+  priority,  // highest static priority first (spawn_attrs::priority); FIFO among equals
+  aging,     // priority, plus one level per aging_step waited, so none starves
+  fcfs,      // the OS notes' name for fifo: the same queue
+  sjf,       // shortest predicted next CPU burst first (thread_info::predicted_burst)
+  hrrn,      // highest response ratio (waiting + predicted burst) / predicted burst first
 };
 
 // Where workers sleep and socket/file calls wait (see docs/io.md).
@@ -26,7 +32,7 @@ struct options {
   // Default stack size of a green thread (rounded up to whole pages).
   std::size_t stack_size = 64 * 1024;
   policy_kind policy = policy_kind::fifo;
-  // Priority policy: a ready thread gains one priority level per aging_step waited.
+  // Aging policy: a ready thread gains one priority level per aging_step waited.
   std::chrono::microseconds aging_step{2000};
   // Most stacks that get a PROT_NONE guard page; 0 means derive the number from
   // vm.max_map_count (a guarded stack costs two kernel mappings). Stacks beyond

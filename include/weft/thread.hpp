@@ -23,10 +23,13 @@ class runtime;
 // How to create a thread.
 struct spawn_attrs {
   std::string name;              // shown in snapshots and in overflow reports
-  int priority = 0;              // -64..64; higher runs first under policy_kind::priority
+  int priority = 0;              // -64..64; higher runs first under policy_kind::priority and aging
   std::size_t stack_size = 0;    // 0: the runtime's default
   bool pinned = false;           // runs only on the worker that spawned it (from outside: each worker in turn)
   bool start_suspended = false;  // created in suspended_ready: first runs after resume()
+  // Its expected first CPU burst, tau(0) for this thread (0: options.initial_burst);
+  // policy_kind::sjf and hrrn order by it until the thread has run. Must not be negative.
+  std::chrono::microseconds expected_burst{0};
 };
 
 template <class R>

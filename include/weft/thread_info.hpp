@@ -44,7 +44,7 @@ struct thread_info {
   thread_state state = thread_state::created;
   int priority = 0;
   // The priority the policy schedules it by now: priority plus the aging of
-  // a queued thread under policy_kind::priority (its MLFQ level, once MLFQ lands).
+  // a queued thread under policy_kind::aging (its MLFQ level, once MLFQ lands).
   int effective_priority = 0;
   thread_id parent = 0;  // 0: the root (no green parent)
   std::vector<thread_id> children;

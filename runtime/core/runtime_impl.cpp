@@ -176,6 +176,9 @@ void runtime_impl::stop_monitor() noexcept {
 tcb* runtime_impl::create(const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
   if (attrs.priority < -64 || attrs.priority > 64)
     throw error(errc::invalid_argument, "spawn: priority must be in -64..64, got " + std::to_string(attrs.priority));
+  if (attrs.expected_burst.count() < 0)
+    throw error(errc::invalid_argument,
+                "spawn: expected_burst must not be negative, got " + std::to_string(attrs.expected_burst.count()) + " us");
   if (attrs.stack_size != 0 && (attrs.stack_size < 16 * 1024 || attrs.stack_size > (std::size_t{1} << 30)))
     throw error(errc::invalid_argument,
                 "spawn: stack_size must be 0 (default) or 16 KiB..1 GiB, got " + std::to_string(attrs.stack_size));
@@ -209,9 +212,11 @@ tcb* runtime_impl::create(const spawn_attrs& attrs, std::size_t task_size, std::
   if (!home)
     home = workers_[attrs.pinned ? foreign_pins_.fetch_add(1, std::memory_order_relaxed) % workers_.size() : 0].get();
   t->last_worker.store(home, std::memory_order_relaxed);
-  if (!attrs.name.empty()) {
+  if (!attrs.name.empty() || attrs.expected_burst.count() > 0) {
     try {
-      t->ext_or_create().name = attrs.name;
+      tcb_ext& e = t->ext_or_create();
+      e.name = attrs.name;
+      e.expected_burst = ns_to_ticks(std::chrono::duration_cast<std::chrono::nanoseconds>(attrs.expected_burst).count());
     } catch (const std::bad_alloc&) {
       free_memory(t);
       if (((life_.fetch_sub(1) - 1) & ~stopped_bit) == 0) {
@@ -303,7 +308,7 @@ void runtime_impl::init_context(tcb* t) noexcept {
 #endif
   run_stats* r = ::new (rec) run_stats();
   r->since.store(t->created_ticks, std::memory_order_relaxed);  // ready since it arrived
-  r->predicted.store(initial_burst_ticks_, std::memory_order_relaxed);
+  r->predicted.store(first_prediction(t), std::memory_order_relaxed);
   t->stats.store(r, std::memory_order_release);  // snapshots may read it from now on
 }
 
@@ -341,7 +346,7 @@ void runtime_impl::finish(tcb* t) noexcept {
     } else {  // never ran (no stack could be had): it waited from arrival to now
       rec->since.store(now, std::memory_order_relaxed);
       rec->ready.store(now > t->created_ticks ? now - t->created_ticks : 0, std::memory_order_relaxed);
-      rec->predicted.store(initial_burst_ticks_, std::memory_order_relaxed);
+      rec->predicted.store(first_prediction(t), std::memory_order_relaxed);
     }
     rec->completion.store(now | 1, std::memory_order_relaxed);
   }
@@ -619,7 +624,7 @@ void runtime_impl::fill_info(thread_info& i, tcb* t, std::uint64_t now, double n
     // Never ran: it has waited ready since it arrived (or, after running out
     // of memory at its end, nothing is known).
     if (i.state != thread_state::terminated) ready = after(now, arrival);
-    i.predicted_burst = dur(initial_burst_ticks_);
+    i.predicted_burst = dur(first_prediction(t));
   }
   i.run_time = dur(run);
   i.ready_time = dur(ready);

@@ -13,6 +13,7 @@
 #include "core/monitor.hpp"
 #include "core/policy.hpp"
 #include "core/poller.hpp"
+#include "core/run_stats.hpp"
 #include "base/spinlock.hpp"
 #include "core/tcb.hpp"
 #include "stack/stack_pool.hpp"
@@ -83,6 +84,17 @@ class runtime_impl {
   // still reads `burst` (the monitor's stall): its id and name; false if
   // the worker has moved on.
   bool running_on(unsigned index, std::uint64_t burst, thread_id& id, std::string& name) const;
+  // tau(0) of t: its spawn_attrs::expected_burst, else options.initial_burst (ticks).
+  std::uint64_t first_prediction(const tcb* t) const noexcept {
+    const tcb_ext* e = t->ext.load(std::memory_order_acquire);
+    return e && e->expected_burst ? e->expected_burst : initial_burst_ticks_;
+  }
+  // The predicted next CPU burst of a thread that is not running (ticks):
+  // what sjf and hrrn order by.
+  std::uint64_t predicted_burst(const tcb* t) const noexcept {
+    const run_stats* r = t->stats.load(std::memory_order_acquire);
+    return r ? r->predicted.load(std::memory_order_relaxed) : first_prediction(t);
+  }
   runtime_stats stats() const;
   tcb* find_and_ref(thread_id id);  // throws no_such_thread
 

@@ -55,6 +55,7 @@ inline thread_state state_of(std::uint32_t word) noexcept { return static_cast<t
 struct tcb_ext {
   std::string name;
   std::vector<void*> locals;
+  std::uint64_t expected_burst = 0;  // spawn_attrs::expected_burst in ticks; 0: the runtime's tau(0)
 };
 
 // Kept small on purpose: a parked thread costs one stack page plus this

@@ -1,8 +1,9 @@
-// Priority policy with aging: one FIFO list per priority level (-64..64) and
-// a bitmap of non-empty levels. A thread's effective priority is its own
-// plus one level per `aging_step` spent waiting, so a low-priority thread
-// under a steady stream of high-priority work still runs (the OS notes' cure
-// for starvation). Only list heads are compared: within a level the head is
+// Priority policies, static (policy_kind::priority) and with aging
+// (policy_kind::aging): one FIFO list per priority level (-64..64) and a
+// bitmap of non-empty levels. Under aging a thread's effective priority is
+// its own plus one level per `aging_step` spent waiting, so a low-priority
+// thread under a steady stream of high-priority work still runs (the OS
+// notes' cure for starvation); static priority never ages, and may starve. Only list heads are compared: within a level the head is
 // the oldest, hence the most aged. A spinlock guards it; thieves take one
 // thread at a time, as a priority order cannot be split in halves. The
 // enqueue time lives in tcb::policy_word.
@@ -26,7 +27,8 @@ constexpr int levels = 129;
 
 class priority_policy final : public policy {
  public:
-  explicit priority_policy(std::int64_t aging_ns) : aging_ns_(aging_ns > 0 ? aging_ns : 1) {}
+  // aging_ns 0: static priority.
+  explicit priority_policy(std::int64_t aging_ns) : aging_ns_(aging_ns) {}
 
   bool push(tcb* t, enqueue_kind) noexcept override {
     int lv = level_of(t);
@@ -71,6 +73,7 @@ class priority_policy final : public policy {
 
   // Levels gained by waiting since t was queued.
   std::int64_t aged(const tcb* t, std::int64_t now) const noexcept {
+    if (aging_ns_ == 0) return 0;
     std::uint32_t queued = t->policy_word.load(std::memory_order_relaxed);
     std::int64_t waited = static_cast<std::int64_t>(static_cast<std::uint32_t>(stamp(now) - queued)) << 10;
     return waited / aging_ns_;
@@ -127,8 +130,9 @@ class priority_policy final : public policy {
 }  // namespace
 
 std::unique_ptr<policy> make_priority_policy(const options& opts) {
-  return std::make_unique<priority_policy>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(opts.aging_step).count());
+  if (opts.policy != policy_kind::aging) return std::make_unique<priority_policy>(0);
+  std::int64_t step = std::chrono::duration_cast<std::chrono::nanoseconds>(opts.aging_step).count();
+  return std::make_unique<priority_policy>(step > 0 ? step : 1);
 }
 
 }  // namespace weft::detail

@@ -12,6 +12,8 @@ namespace weft::detail {
 std::unique_ptr<policy> make_policy(const options& opts);
 
 // Each policy's own factory.
-std::unique_ptr<policy> make_priority_policy(const options& opts);
+std::unique_ptr<policy> make_priority_policy(const options& opts);  // static priority, or aging
+std::unique_ptr<policy> make_sjf_policy(const options& opts);
+std::unique_ptr<policy> make_hrrn_policy(const options& opts);
 
 }  // namespace weft::detail
