@@ -28,11 +28,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "context/context.hpp"
 #include "base/sanitizer.hpp"
+#include "base/spinlock.hpp"
 #include "core/run_stats.hpp"
 #include "stack/stack_pool.hpp"
 #include "weft/detail/task.hpp"
@@ -52,9 +54,18 @@ enum state_bits : std::uint32_t {
 constexpr std::uint32_t st(thread_state s) noexcept { return static_cast<std::uint32_t>(s); }
 inline thread_state state_of(std::uint32_t word) noexcept { return static_cast<thread_state>(word & state_mask); }
 
+// What only some threads need, allocated on first use (ext_or_create).
 struct tcb_ext {
   std::string name;
   std::vector<void*> locals;
+  // Cancellation (core/stop.hpp): the thread's std::stop_source, made only
+  // for threads spawned with a std::stop_token callable or whose handle (or
+  // the thread itself) asked for one, so a parked thread without it pays
+  // nothing. Created once under stop_lock, then published by has_stop;
+  // never replaced while the TCB lives.
+  spinlock stop_lock;
+  std::atomic<bool> has_stop{false};
+  std::stop_source stop{std::nostopstate};
 };
 
 // Kept small on purpose: a parked thread costs one stack page plus this
@@ -120,12 +131,15 @@ struct tcb {
     tcb_ext* e = ext.load(std::memory_order_acquire);
     return e ? e->name.c_str() : "";
   }
-  // The extension, created on first use by the thread itself (or its spawner).
+  // The extension, created on first use. Any thread may create it (the
+  // thread itself for its locals, a handle asking for the stop state), so
+  // the first to publish wins and the others drop theirs.
   tcb_ext& ext_or_create() {
-    tcb_ext* e = ext.load(std::memory_order_relaxed);
+    tcb_ext* e = ext.load(std::memory_order_acquire);
     if (!e) {
-      e = new tcb_ext();
-      ext.store(e, std::memory_order_release);
+      auto* fresh = new tcb_ext();
+      if (ext.compare_exchange_strong(e, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) e = fresh;
+      else delete fresh;
     }
     return *e;
   }
