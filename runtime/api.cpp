@@ -87,7 +87,16 @@ rt_anchor* tcb_anchor(tcb* t) noexcept { return t->rt().anchor; }
 
 tcb* tcb_create(runtime* rt, const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
   runtime_impl& s = rt ? rt->impl() : caller_runtime("spawn");
-  return s.create(attrs, task_size, task_align);
+  tcb* t = s.create(attrs, task_size, task_align);
+  if (tcb* parent = current_tcb(); parent && attrs.stop_with_parent) {
+    try {
+      link_stop_to_parent(parent, t);
+    } catch (...) {
+      s.abandon(t);
+      throw;
+    }
+  }
+  return t;
 }
 
 void* tcb_task_storage(tcb* t) noexcept {

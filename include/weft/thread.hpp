@@ -28,6 +28,10 @@ struct spawn_attrs {
   std::size_t stack_size = 0;    // 0: the runtime's default
   bool pinned = false;           // runs only on the worker that spawned it (from outside: each worker in turn)
   bool start_suspended = false;  // created in suspended_ready: first runs after resume()
+  // Cancel tree: stop is requested on the new thread when it is on the
+  // spawning green thread (at once if it was already); no effect when
+  // spawned from a foreign thread. Gives the thread a stop state at spawn.
+  bool stop_with_parent = false;
 };
 
 template <class R>

@@ -33,6 +33,7 @@
 #include "base/log.hpp"
 #include "stack/overflow.hpp"
 #include "core/park.hpp"
+#include "core/stop.hpp"
 #include "core/tcb.hpp"
 #include "core/thread_label.hpp"
 #include "weft/error.hpp"
@@ -312,6 +313,7 @@ void runtime_impl::fail_start(worker&, tcb* t) noexcept {
 
 void runtime_impl::finish(tcb* t) noexcept {
   destroy_locals(t);
+  unlink_stop_from_parent(t);
   // The metrics outlive the stack, which retire() gives back: move them to
   // a pooled block, with the last burst ending now (the switch away will
   // charge only the worker). Without memory for the block they read as zero.

@@ -22,4 +22,14 @@ std::stop_source* stop_source_of(tcb* t, bool create);
 // True if t has a stop state and stop was requested on it.
 bool stop_requested_on(const tcb* t) noexcept;
 
+// Links child's stop state to parent's (both made if missing): a request on
+// the parent requests stop on the child too, at once if the parent's was
+// requested already. Called by the spawner before child is admitted.
+// Throws std::bad_alloc only.
+void link_stop_to_parent(tcb* parent, tcb* child);
+
+// Drops t's link to its parent's stop state (t is ending); waits for a
+// request that is running the link on another thread.
+void unlink_stop_from_parent(tcb* t) noexcept;
+
 }  // namespace weft::detail

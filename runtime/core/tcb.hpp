@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -66,6 +67,15 @@ struct tcb_ext {
   spinlock stop_lock;
   std::atomic<bool> has_stop{false};
   std::stop_source stop{std::nostopstate};
+  // The cancel tree (spawn_attrs::stop_with_parent): a callback on the
+  // parent's token that requests stop on this thread's. Dropped when the
+  // thread ends (runtime_impl::finish), so a long-lived parent does not
+  // collect the callbacks of children long gone.
+  struct stop_child {
+    std::stop_source child;
+    void operator()() noexcept { child.request_stop(); }
+  };
+  std::optional<std::stop_callback<stop_child>> parent_link;
 };
 
 // Kept small on purpose: a parked thread costs one stack page plus this
