@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "weft/io.hpp"
 
 namespace {
 
@@ -400,6 +401,114 @@ TEST_P(Cancel, RequestFromAForeignThread) {
   ASSERT_TRUE(eventually(parked));
   src.request_stop();
   t.join();
+}
+
+// weft::blocking: a call canceled before an offload thread took it (queued,
+// or held back by a full queue) never runs and throws canceled; a call
+// already running is waited for and returns normally.
+TEST(CancelBasics, BlockingCallCanceledBeforeItStartsNeverRuns) {
+  weft::blocking_limits saved = weft::get_blocking_limits();
+  weft::set_blocking_limits({.max_threads = 1, .max_queued = 1});
+  weft::run({.workers = 2}, [] {
+    // Idle offload threads left by earlier tests take calls too.
+    unsigned running = std::max(1u, weft::get_blocking_stats().threads);
+    int total = static_cast<int>(running) + 4;
+    std::atomic<bool> release{false};
+    std::atomic<int> ran{0}, returned{0}, canceled{0};
+    std::vector<weft::thread<void>> callers;
+    for (int i = 0; i < total; ++i)
+      callers.push_back(weft::spawn([&](std::stop_token) {
+        try {
+          weft::blocking([&] {
+            ++ran;
+            while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          });
+          ++returned;
+        } catch (const weft::error& e) {
+          EXPECT_EQ(e.code(), weft::make_error_code(errc::canceled)) << e.what();
+          ++canceled;
+        }
+      }));
+    // Every caller parked: on a running call, a queued one, or held back.
+    ASSERT_TRUE(eventually([&] {
+      for (auto& t : callers)
+        if (auto i = info_of(t.id()); !i || i->state != thread_state::blocked) return false;
+      return true;
+    }));
+    for (auto& t : callers) t.request_stop();
+    // Those whose call had not started come back now, while the others run on.
+    ASSERT_TRUE(eventually([&] { return canceled.load() + ran.load() == total; }));
+    EXPECT_GE(canceled.load(), total - static_cast<int>(running));
+    EXPECT_EQ(returned.load(), 0);
+    release = true;
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(returned.load(), ran.load());
+  });
+  weft::set_blocking_limits(saved);
+}
+
+// The cancel tree: a request on a thread reaches its children and
+// grandchildren spawned with stop_with_parent, not its other children.
+TEST_P(Cancel, CancelTreeStopsDescendantsWithTheirParent) {
+  weft::run(opts(), [] {
+    weft::spawn_attrs tree;
+    tree.stop_with_parent = true;
+    std::atomic<int> canceled{0};
+    std::atomic<weft::thread_id> child_id{0}, grandchild_id{0}, loner_id{0};
+    weft::event loner_go;
+    auto sleep_until_canceled = [&] {
+      EXPECT_WEFT_ERROR(weft::this_thread::sleep_for(std::chrono::hours(1)), errc::canceled);
+      ++canceled;
+    };
+    auto parent = weft::spawn([&](std::stop_token) {
+      auto loner = weft::spawn([&] {
+        loner_go.wait();
+        EXPECT_FALSE(weft::this_thread::stop_requested());
+      });
+      loner_id = loner.id();
+      auto child = weft::spawn(
+          [&] {
+            auto grandchild = weft::spawn(sleep_until_canceled, tree);
+            grandchild_id = grandchild.id();
+            sleep_until_canceled();
+          },
+          tree);
+      child_id = child.id();
+      sleep_until_canceled();
+      // the handles' destructors join the loner (set free below) and the child
+    });
+    auto parked = [&](const std::atomic<weft::thread_id>& id, wait_reason why) {
+      return eventually([&] { return id.load() != 0; }) && parked_on(id.load(), why);
+    };
+    std::atomic<weft::thread_id> parent_id{parent.id()};
+    ASSERT_TRUE(parked(parent_id, wait_reason::sleep));
+    ASSERT_TRUE(parked(child_id, wait_reason::sleep));
+    ASSERT_TRUE(parked(grandchild_id, wait_reason::sleep));
+    ASSERT_TRUE(parked(loner_id, wait_reason::event));
+    EXPECT_TRUE(parent.request_stop());
+    EXPECT_TRUE(eventually([&] { return canceled.load() == 3; }));
+    EXPECT_EQ(state_of(loner_id), thread_state::blocked);  // not in the tree
+    loner_go.set();
+    parent.join();
+  });
+}
+
+// A child spawned into the tree of a parent already asked to stop is born asked.
+TEST_P(Cancel, CancelTreeChildOfAStoppedParentStartsStopped) {
+  weft::run(opts(), [] {
+    auto parent = weft::spawn([](std::stop_token st) {
+      while (!st.stop_requested()) weft::this_thread::yield();
+      weft::spawn_attrs tree;
+      tree.stop_with_parent = true;
+      auto child = weft::spawn([] { return weft::this_thread::stop_requested(); }, tree);
+      for (;;) {  // join() would be canceled: this thread was asked to stop
+        if (auto r = child.try_join()) return *r;
+        weft::this_thread::yield();
+      }
+    });
+    parent.request_stop();
+    EXPECT_TRUE(parent.join());
+  });
 }
 
 // ---------------------------------------------------------------- races
