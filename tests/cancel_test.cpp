@@ -512,6 +512,8 @@ TEST_P(Cancel, CancelTreeChildOfAStoppedParentStartsStopped) {
 }
 
 // ---------------------------------------------------------------- races
+// Every thread canceled here takes a std::stop_token, so it has its stop
+// state before it first waits (see LateStopStateWakesOnlyLaterWaits).
 
 // A sender and a canceler race many times: every value is either received
 // or handed back to the sender; none is lost or duplicated.
@@ -530,7 +532,7 @@ TEST_P(Cancel, ChannelSendRacingCancelLosesNothing) {
       }
     });
     for (int i = 1; i <= rounds; ++i) {
-      auto sender = weft::spawn([&, i] {
+      auto sender = weft::spawn([&, i](std::stop_token) {
         auto r = ch.send(int{i});
         if (r.ok()) return;
         EXPECT_EQ(r.status(), op_status::canceled);
@@ -561,7 +563,7 @@ TEST_P(Cancel, ChannelRecvRacingCancelLosesNothing) {
     });
     int attempts = 0;
     while (state_of(sender.id()) != thread_state::terminated || ch.size() > 0) {
-      auto r = weft::spawn([&] {
+      auto r = weft::spawn([&](std::stop_token) {
         for (;;) {
           auto v = ch.recv();
           if (!v.ok()) {
@@ -588,7 +590,7 @@ TEST_P(Cancel, SemaphoreReleaseRacingCancelLosesNoUnit) {
     weft::counting_semaphore s(0);
     std::atomic<int> acquired{0};
     for (int i = 0; i < rounds; ++i) {
-      auto t = weft::spawn([&] {
+      auto t = weft::spawn([&](std::stop_token) {
         try {
           s.acquire();
           ++acquired;
@@ -612,7 +614,7 @@ TEST_P(Cancel, PipeReadRacingCancelLosesNoByte) {
     weft::pipe p(64);
     std::atomic<long> got{0};
     for (int i = 0; i < rounds; ++i) {
-      auto reader = weft::spawn([&] {
+      auto reader = weft::spawn([&](std::stop_token) {
         unsigned char b[4];
         auto r = p.read(b, sizeof b);
         for (std::size_t k = 0; k < r.bytes; ++k) got += b[k];
@@ -643,7 +645,7 @@ TEST_P(Cancel, SleepTimeoutRacingCancel) {
     std::atomic<int> ended{0};
     std::vector<weft::thread<void>> ts;
     for (int i = 0; i < n; ++i)
-      ts.push_back(weft::spawn([&, i] {
+      ts.push_back(weft::spawn([&, i](std::stop_token) {
         try {
           weft::this_thread::sleep_for(std::chrono::microseconds(i % 50));
         } catch (const weft::error& e) {
@@ -666,7 +668,7 @@ TEST_P(Cancel, SelectRacingCancelLosesNothing) {
     long sent = 0, got = 0, back = 0;
     std::atomic<long> got_a{0};
     for (int i = 1; i <= rounds; ++i) {
-      auto t = weft::spawn([&] {
+      auto t = weft::spawn([&](std::stop_token) {
         std::optional<int> x, y;
         auto r = weft::select({weft::on_recv(a, x), weft::on_recv(b, y)});
         if (r.ok()) {
