@@ -300,7 +300,9 @@ class thread {
   // Asks the thread to stop (cancellation, as std::jthread::request_stop):
   // its stop token reports it, and its cancellable blocking calls wake with
   // errc::canceled / op_status::canceled (docs/api.md). Makes the stop state
-  // if the thread has none. True if this call made the request; false if it
+  // if the thread has none; a wait the thread began before its state existed
+  // is not woken, only its later ones (spawn with a std::stop_token callable
+  // to have the state from the start). True if this call made the request; false if it
   // was made before, the thread has ended, the handle is empty or its
   // runtime is gone. Throws std::bad_alloc only.
   bool request_stop() {
