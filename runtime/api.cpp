@@ -9,6 +9,7 @@
 #include "core/park.hpp"
 #include "base/fatal.hpp"
 #include "core/runtime_impl.hpp"
+#include "core/stop.hpp"
 #include "core/tcb.hpp"
 #include "core/thread_label.hpp"
 #include "weft/runtime.hpp"
@@ -86,7 +87,16 @@ rt_anchor* tcb_anchor(tcb* t) noexcept { return t->rt().anchor; }
 
 tcb* tcb_create(runtime* rt, const spawn_attrs& attrs, std::size_t task_size, std::size_t task_align) {
   runtime_impl& s = rt ? rt->impl() : caller_runtime("spawn");
-  return s.create(attrs, task_size, task_align);
+  tcb* t = s.create(attrs, task_size, task_align);
+  if (tcb* parent = current_tcb(); parent && attrs.stop_with_parent) {
+    try {
+      link_stop_to_parent(parent, t);
+    } catch (...) {
+      s.abandon(t);
+      throw;
+    }
+  }
+  return t;
 }
 
 void* tcb_task_storage(tcb* t) noexcept {
@@ -105,7 +115,7 @@ void tcb_abandon(tcb* t) noexcept { t->rt().abandon(t); }
 
 void tcb_wait(tcb* t) { tcb_wait_until(t, -1, "join"); }
 
-bool tcb_wait_until(tcb* t, long long deadline, const char* what) {
+bool tcb_wait_until(tcb* t, long long deadline, const char* what, bool cancellable) {
   if (t == current_tcb()) throw error(errc::deadlock, std::string(what) + ": " + thread_label(t) + " cannot join itself");
   if (t->load_state() == thread_state::terminated) return true;
   if (deadline >= 0 && now_ns() >= deadline) return false;  // try_join, or a deadline already past: no parking
@@ -118,10 +128,24 @@ bool tcb_wait_until(tcb* t, long long deadline, const char* what) {
     return true;
   }
   wq_push(q, w);
-  // Only t's end wakes this waiter (wake_all_matching on t); a timeout that
-  // raced with it still finds t terminated.
-  return park(q, w, deadline, wait_reason::join) == wake_status::notified ||
-         t->load_state() == thread_state::terminated;
+  // Only t's end wakes this waiter (wake_all_matching on t); a timeout or
+  // a cancellation that raced with it still finds t terminated.
+  wake_status s = cancellable ? park_cancellable(q, w, deadline, wait_reason::join)
+                              : park(q, w, deadline, wait_reason::join);
+  if (s == wake_status::notified || t->load_state() == thread_state::terminated) return true;
+  if (s == wake_status::canceled)
+    throw error(errc::canceled, std::string(what) + ": stop was requested on the calling thread while it waited for " +
+                                    thread_label(t));
+  return false;
+}
+
+std::stop_source tcb_stop_source(tcb* t) { return *stop_source_of(t, true); }
+
+bool tcb_request_stop(tcb* t) {
+  // A thread that has ended has nothing left to stop (its handle may still
+  // hold it, unjoined).
+  if (t->load_state() == thread_state::terminated) return false;
+  return stop_source_of(t, true)->request_stop();
 }
 
 long long tcb_deadline_in(long long timeout_ns, const char* what) { return deadline_after(timeout_ns, what); }
@@ -142,7 +166,7 @@ void tcb_detach(tcb* t, rt_anchor* a) noexcept {
   t->detached = true;
   bool ended = t->load_state() == thread_state::terminated;
   wq_unlock(q);
-  if (ended && t->task()->error) report_unobserved(t);
+  if (ended && ended_with_error(t)) report_unobserved(t);
   tcb_release(t);
   if (e == handle_entry::counted) handle_leave(a);
 }
@@ -158,8 +182,11 @@ void tcb_join_on_destroy(tcb* t, rt_anchor* a) noexcept {
     thread_label(label, sizeof label, t);
     WEFT_FATAL("the handle of %s was destroyed inside that thread while joinable", label);
   }
-  tcb_wait(t);
-  if (t->task()->error) report_unobserved(t);
+  // As std::jthread: a thread with a stop state is asked to stop first.
+  // The wait itself is not cancellable (a destructor cannot fail).
+  if (std::stop_source* src = stop_source_of(t, false)) src->request_stop();
+  tcb_wait_until(t, -1, "join", false);
+  if (ended_with_error(t)) report_unobserved(t);
   tcb_release(t);
   if (e == handle_entry::counted) handle_leave(a);
 }
@@ -226,8 +253,12 @@ void detail::sleep_until_ns(long long deadline) {
     return;
   }
   waiter wt = make_waiter();
-  while (park_until(wt, deadline, wait_reason::sleep) != wake_status::timed_out) {
+  for (;;) {
+    wake_status s = park_until_cancellable(wt, deadline, wait_reason::sleep);
+    if (s == wake_status::timed_out) return;
+    if (s == wake_status::canceled) throw error(errc::canceled, "sleep: stop was requested on the calling thread");
     wt.status.store(static_cast<std::uint32_t>(wake_status::pending));
+    wt.arrivals.store(0, std::memory_order_relaxed);
   }
 }
 
@@ -267,6 +298,16 @@ thread_info info() {
   tcb* t = current_tcb();
   if (!t) throw error(errc::no_runtime, "this_thread::info: the caller is not a green thread");
   return t->rt().info_of(t);
+}
+
+std::stop_token get_stop_token() {
+  tcb* t = current_tcb();
+  return t ? stop_source_of(t, true)->get_token() : std::stop_token();
+}
+
+bool stop_requested() noexcept {
+  tcb* t = current_tcb();
+  return t && stop_requested_on(t);
 }
 
 }  // namespace this_thread

@@ -21,6 +21,7 @@ class weft_category final : public std::error_category {
       case errc::timed_out: return "timed out";
       case errc::closed: return "closed";
       case errc::no_such_thread: return "no such thread";
+      case errc::canceled: return "canceled: stop was requested on the thread";
     }
     return "unknown weft error";
   }

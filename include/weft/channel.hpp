@@ -43,7 +43,9 @@ class chan_base {
                 "weft channels need T's move constructor to be noexcept (values move under the channel's lock)");
 
  public:
-  // Receives the oldest value, waiting while there is none; closed once closed and drained.
+  // Receives the oldest value, waiting while there is none; closed once closed and drained;
+  // canceled when stop is requested on the calling green thread while it waits (every
+  // waiting send and receive here, and in mailbox.hpp, reports canceled so; a send gives its value back).
   recv_result<T> recv() { return do_recv(nullptr, -1, false); }
   // Receives without waiting; would_block if nothing is there.
   recv_result<T> try_recv() { return do_recv(nullptr, -1, true); }

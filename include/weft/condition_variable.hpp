@@ -22,13 +22,14 @@ class condition_variable {
   // Wakes every waiter.
   void notify_all() noexcept;
 
-  // Releases lk, waits for a notification, relocks. Throws weft::error(invalid_state) if lk is not locked.
+  // Releases lk, waits for a notification, relocks. Throws weft::error(invalid_state) if lk is not locked,
+  // weft::error(canceled) (lk relocked) when stop is requested on the calling green thread while it waits.
   void wait(std::unique_lock<mutex>& lk) { wait_impl(lk, -1); }
   template <class Pred>
   void wait(std::unique_lock<mutex>& lk, Pred pred) {
     while (!pred()) wait(lk);
   }
-  // As wait, giving up after d; throws weft::error(invalid_argument) on a negative d.
+  // As wait, giving up after d; throws weft::error(invalid_argument) on a negative d, canceled as wait.
   template <class Rep, class Period>
   std::cv_status wait_for(std::unique_lock<mutex>& lk, std::chrono::duration<Rep, Period> d) {
     return wait_impl(lk, deadline_in(detail::saturating_ns(d, "condition_variable::wait_for")))

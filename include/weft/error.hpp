@@ -21,6 +21,7 @@ enum class errc {
   timed_out,             // a blocking call with a deadline gave up
   closed,                // the channel/mailbox/pipe is closed
   no_such_thread,        // no live thread has that id
+  canceled,              // a blocking call gave up because stop was requested on the calling green thread
 };
 
 // The std::error_category of weft::errc values.

@@ -23,9 +23,10 @@ class event {
   // True if set. Once it returns true the setter is done with the event, so
   // the caller may destroy it (the same promise a returning wait() makes).
   bool is_set() const noexcept;
-  // Waits until set.
+  // Waits until set; throws weft::error(canceled) when stop is requested on
+  // the calling green thread while it waits.
   void wait() const;
-  // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.
+  // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d, canceled as wait().
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
     return wait_ns(detail::saturating_ns(d, "event::wait_for"));

@@ -23,9 +23,10 @@ class latch {
   void count_down(std::ptrdiff_t n = 1);
   // True once the count is zero; then the caller may destroy the latch.
   bool try_wait() const noexcept;
-  // Waits until the count is zero.
+  // Waits until the count is zero; throws weft::error(canceled) when stop
+  // is requested on the calling green thread while it waits.
   void wait() const;
-  // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.
+  // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d, canceled as wait().
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
     return wait_ns(detail::saturating_ns(d, "latch::wait_for"));
@@ -54,9 +55,10 @@ class wait_group {
   void add(std::ptrdiff_t n = 1);
   // add(-1).
   void done() { add(-1); }
-  // Waits until the count is zero.
+  // Waits until the count is zero; throws weft::error(canceled) when stop
+  // is requested on the calling green thread while it waits.
   void wait() const;
-  // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d.
+  // Waits at most d; false on timeout. Throws weft::error(invalid_argument) on a negative d, canceled as wait().
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
     return wait_ns(detail::saturating_ns(d, "wait_group::wait_for"));

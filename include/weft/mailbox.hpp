@@ -214,7 +214,8 @@ send_result<T> send_until(thread_id to, T msg, std::chrono::time_point<std::chro
   return detail::mb_send(to, msg, detail::steady_deadline_ns(t, "weft::send_until"), false, "weft::send_until");
 }
 
-// Receives the oldest message from any sender, waiting for one. closed only
+// Receives the oldest message from any sender, waiting for one (canceled
+// when stop is requested on the calling green thread meanwhile). closed only
 // after close_mailbox() and draining. Throws weft::error (invalid_state: no
 // mailbox; invalid_argument: the mailbox holds another type).
 template <class T>

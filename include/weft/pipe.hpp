@@ -33,17 +33,19 @@ class pipe {
   pipe(const pipe&) = delete;
   pipe& operator=(const pipe&) = delete;
 
-  // Reads 1..n bytes, waiting while empty; {0, closed} at EOF or after close_read(); n == 0 returns {0, ok}.
+  // Reads 1..n bytes, waiting while empty; {0, closed} at EOF or after close_read(); n == 0 returns {0, ok};
+  // {0, canceled} when stop is requested on the calling green thread while it waits.
   io_result read(void* buf, std::size_t n) { return read_impl(buf, n, -1, false); }
   // Reads what is there without waiting; {0, would_block} if empty.
   io_result try_read(void* buf, std::size_t n) { return read_impl(buf, n, -1, true); }
-  // read() waiting at most d; {0, timeout}. Throws weft::error(invalid_argument) on a negative d.
+  // read() waiting at most d; {0, timeout} (or {0, canceled}, as read()). Throws weft::error(invalid_argument) on a negative d.
   template <class Rep, class Period>
   io_result read_for(void* buf, std::size_t n, std::chrono::duration<Rep, Period> d) {
     return read_impl(buf, n, detail::msg_deadline_for(d, "pipe::read_for"), false);
   }
 
-  // Writes all n bytes, waiting for room; {k, closed} if the read end closes first.
+  // Writes all n bytes, waiting for room; {k, closed} if the read end closes first, {k, canceled}
+  // if stop is requested on the calling green thread while it waits.
   io_result write(const void* buf, std::size_t n) { return write_impl(buf, n, -1, false); }
   // Writes what fits now (all or nothing for n <= atomic_write); {0, would_block} if nothing fits.
   io_result try_write(const void* buf, std::size_t n) { return write_impl(buf, n, -1, true); }

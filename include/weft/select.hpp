@@ -44,8 +44,8 @@ select_case on_send(channel<T>& ch, T& value) noexcept {
 
 // Which case fired and how.
 struct [[nodiscard]] select_result {
-  int index = -1;                            // the case that fired; -1 on timeout or would_block
-  op_status status = op_status::would_block;  // ok, closed (that case's channel is closed), timeout, would_block
+  int index = -1;                            // the case that fired; -1 on timeout, would_block or canceled
+  op_status status = op_status::would_block;  // ok, closed (that case's channel is closed), timeout, would_block, canceled
   bool ok() const noexcept { return status == op_status::ok; }
   explicit operator bool() const noexcept { return ok(); }
 };
@@ -56,7 +56,8 @@ namespace detail {
 select_result select_impl(const select_case* cases, std::size_t n, long long deadline, bool nonblock);
 }  // namespace detail
 
-// Waits until one case fires.
+// Waits until one case fires; canceled (no case fired) when stop is
+// requested on the calling green thread while it waits.
 inline select_result select(std::initializer_list<select_case> cases) {
   return detail::select_impl(cases.begin(), cases.size(), -1, false);
 }

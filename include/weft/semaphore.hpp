@@ -20,13 +20,15 @@ class counting_semaphore {
   counting_semaphore(const counting_semaphore&) = delete;
   counting_semaphore& operator=(const counting_semaphore&) = delete;
 
-  // P: takes one unit, waiting while none is left.
+  // P: takes one unit, waiting while none is left. Throws
+  // weft::error(canceled) when stop is requested on the calling green thread
+  // while it waits (it then took no unit).
   void acquire() { (void)acquire_until(-1); }
   // Takes one unit if one is free; never blocks. May fail spuriously, as
   // std::counting_semaphore::try_acquire may, while another thread holds the
   // internal queue lock (see semaphore.cpp).
   bool try_acquire() noexcept;
-  // P with a timeout; throws weft::error(invalid_argument) on a negative d.
+  // P with a timeout; throws weft::error(invalid_argument) on a negative d, canceled as acquire().
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> d) {
     // Checked before the fast path: a bad timeout is an error even when a unit is free.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 
 #include "detail/duration.hpp"
@@ -19,16 +20,18 @@ void sleep_until_ns(long long steady_ns);
 }  // namespace detail
 
 // Blocks the calling green thread (not its worker) for at least d; throws
-// weft::error(invalid_argument) on a negative (or NaN) duration. A duration
-// too long for int64 nanoseconds (hours::max()) sleeps for good. Works from
-// foreign threads too (they sleep in the kernel).
+// weft::error(invalid_argument) on a negative (or NaN) duration, and
+// weft::error(canceled) when stop is requested on the calling green thread
+// before d has passed (a zero d only yields). A duration too long for int64
+// nanoseconds (hours::max()) sleeps for good. Works from foreign threads too
+// (they sleep in the kernel, not cancellable).
 template <class Rep, class Period>
 void sleep_for(std::chrono::duration<Rep, Period> d) {
   detail::sleep_ns(weft::detail::saturating_ns(d, "sleep_for"));
 }
 
-// Blocks until the steady clock reaches t; returns at once if t has passed.
-// Throws weft::error(invalid_argument) on a NaN time point.
+// Blocks until the steady clock reaches t. Throws weft::error(invalid_argument)
+// on a NaN time point, weft::error(canceled) as sleep_for.
 template <class Duration>
 void sleep_until(std::chrono::time_point<std::chrono::steady_clock, Duration> t) {
   detail::sleep_until_ns(weft::detail::steady_deadline_ns(t, "sleep_until"));
@@ -47,5 +50,12 @@ void suspend();
 // The caller's own snapshot record (metrics up to now, its burst in
 // progress included); throws weft::error(no_runtime) outside a green thread.
 thread_info info();
+// The calling green thread's stop token (its stop state is made on first
+// use, so a handle's request_stop() reaches it); an empty token
+// (stop_possible() false) on a foreign thread. Throws std::bad_alloc only.
+std::stop_token get_stop_token();
+// True if stop was requested on the calling green thread; false on a
+// foreign thread or a thread without a stop state. Never throws.
+bool stop_requested() noexcept;
 
 }  // namespace weft::this_thread

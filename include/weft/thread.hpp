@@ -6,6 +6,7 @@
 #include <functional>
 #include <new>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -30,6 +31,10 @@ struct spawn_attrs {
   // Its expected first CPU burst, tau(0) for this thread (0: options.initial_burst);
   // policy_kind::sjf and hrrn order by it until the thread has run. Must not be negative.
   std::chrono::microseconds expected_burst{0};
+  // Cancel tree: stop is requested on the new thread when it is on the
+  // spawning green thread (at once if it was already); no effect when
+  // spawned from a foreign thread. Gives the thread a stop state at spawn.
+  bool stop_with_parent = false;
 };
 
 template <class R>
@@ -53,8 +58,14 @@ rt_anchor* tcb_anchor(tcb* t) noexcept;
 // Waits until t has terminated; throws weft::error (deadlock) when t is the caller.
 void tcb_wait(tcb* t);
 // Waits until t has terminated or the steady clock reaches deadline_ns;
-// true if it terminated. Throws weft::error (deadlock) when t is the caller.
-bool tcb_wait_until(tcb* t, long long deadline_ns, const char* what);
+// true if it terminated. Throws weft::error (deadlock) when t is the caller,
+// and, if `cancellable`, weft::error(canceled) when stop is requested on the
+// calling green thread first.
+bool tcb_wait_until(tcb* t, long long deadline_ns, const char* what, bool cancellable = true);
+// t's stop source, made now if t has none; throws std::bad_alloc only.
+std::stop_source tcb_stop_source(tcb* t);
+// Requests stop on t unless it has terminated; true if this call made the request.
+bool tcb_request_stop(tcb* t);
 // The deadline timeout_ns from now; throws weft::error(invalid_argument) naming `what` if negative.
 long long tcb_deadline_in(long long timeout_ns, const char* what);
 // Reaps t from its parent's child list and drops the handle's reference.
@@ -116,9 +127,47 @@ class bound_call {
   std::tuple<Args...> args_;
 };
 
-// The result type of a thread running fn(args...).
+// What spawn(fn, args...) runs when fn takes a std::stop_token first (as
+// std::jthread does): fn(token of the new thread, args...).
 template <class F, class... Args>
-using spawn_result_t = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+class bound_stop_call {
+ public:
+  template <class G, class... A>
+  explicit bound_stop_call(std::in_place_t, std::stop_token tok, G&& g, A&&... a)
+      : tok_(std::move(tok)), fn_(std::forward<G>(g)), args_(std::forward<A>(a)...) {}
+  decltype(auto) operator()() {
+    return std::apply(
+        [this](Args&... a) -> decltype(auto) { return std::invoke(std::move(fn_), std::move(tok_), std::move(a)...); },
+        args_);
+  }
+
+ private:
+  std::stop_token tok_;
+  F fn_;
+  std::tuple<Args...> args_;
+};
+
+// True if spawn passes the new thread's std::stop_token as fn's first argument.
+template <class F, class... Args>
+inline constexpr bool takes_stop_token = std::is_invocable_v<std::decay_t<F>, std::stop_token, std::decay_t<Args>...>;
+
+// True if spawn can run fn with these arguments (with or without the token).
+template <class F, class... Args>
+inline constexpr bool spawnable =
+    takes_stop_token<F, Args...> || std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>;
+
+template <bool StopToken, class F, class... Args>
+struct spawn_result {
+  using type = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+};
+template <class F, class... Args>
+struct spawn_result<true, F, Args...> {
+  using type = std::invoke_result_t<std::decay_t<F>, std::stop_token, std::decay_t<Args>...>;
+};
+
+// The result type of a thread running fn(args...) (or fn(token, args...)).
+template <class F, class... Args>
+using spawn_result_t = typename spawn_result<takes_stop_token<F, Args...>, F, Args...>::type;
 
 // True if the first of Args is a spawn_attrs: then it gives the attributes, never an argument.
 template <class... Args>
@@ -142,9 +191,10 @@ struct timed_join<void> {
 
 struct thread_access;
 
-// Builds a task Fn (from ctor_args) in a new TCB of rt (null: the caller's
-// runtime) and starts it; throws as spawn().
-template <class Fn, class R, class... X>
+// Builds a task Fn (from ctor_args; with StopToken, from std::in_place, the
+// new thread's stop token and ctor_args) in a new TCB of rt (null: the
+// caller's runtime) and starts it; throws as spawn().
+template <class Fn, class R, bool StopToken, class... X>
 thread<R> spawn_task(runtime* rt, const spawn_attrs& attrs, X&&... ctor_args);
 }  // namespace detail
 
@@ -154,24 +204,25 @@ thread<R> spawn_task(runtime* rt, const spawn_attrs& attrs, X&&... ctor_args);
 // passes a reference). Throws weft::error (no_runtime, shut_down,
 // resource_exhausted, invalid_argument), or what copying an argument throws.
 template <class F, class... Args>
-  requires(!detail::starts_with_attrs<Args...> && std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>)
+  requires(!detail::starts_with_attrs<Args...> && detail::spawnable<F, Args...>)
 thread<detail::spawn_result_t<F, Args...>> spawn(F&& fn, Args&&... args);
 // As spawn(fn, args...), with attributes; a spawn_attrs right after fn is
 // always the attributes. Throws as spawn().
 template <class F, class... Args>
-  requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
+  requires detail::spawnable<F, Args...>
 thread<detail::spawn_result_t<F, Args...>> spawn(F&& fn, const spawn_attrs& attrs, Args&&... args);
 // Starts fn(args...) on a new green thread of rt; throws as spawn().
 template <class F, class... Args>
-  requires(!detail::starts_with_attrs<Args...> && std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>)
+  requires(!detail::starts_with_attrs<Args...> && detail::spawnable<F, Args...>)
 thread<detail::spawn_result_t<F, Args...>> spawn_in(runtime& rt, F&& fn, Args&&... args);
 // As spawn_in(rt, fn, args...), with attributes; throws as spawn().
 template <class F, class... Args>
-  requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
+  requires detail::spawnable<F, Args...>
 thread<detail::spawn_result_t<F, Args...>> spawn_in(runtime& rt, F&& fn, const spawn_attrs& attrs, Args&&... args);
 
 // A handle to a green thread, like std::thread but typed by the result.
-// Destroying a joinable handle joins it (as std::jthread does); if the
+// Destroying a joinable handle joins it (as std::jthread does: first
+// requesting stop if the thread has a stop state, see request_stop()); if the
 // thread ended with an exception that no one will now see, weft prints it
 // and terminates rather than losing it silently. A handle may outlive its
 // runtime: joining it then throws weft::error(shut_down), and detaching or
@@ -213,7 +264,9 @@ class thread {
 
   // Waits for the thread, returns its value or rethrows its exception; throws
   // weft::error (not_joinable on an empty handle, deadlock when joining self,
-  // shut_down when the thread's runtime has been destroyed: the handle is empty then).
+  // shut_down when the thread's runtime has been destroyed: the handle is
+  // empty then; canceled when stop is requested on the calling green thread
+  // while it waits: the handle is unchanged).
   R join() {
     check("join");
     detail::handle_scope scope(a_);
@@ -246,6 +299,33 @@ class thread {
     if (!detail::tcb_wait_until(t_, deadline, "join_for")) return timed_result{};
     return take_timed();
   }
+
+  // Asks the thread to stop (cancellation, as std::jthread::request_stop):
+  // its stop token reports it, and its cancellable blocking calls wake with
+  // errc::canceled / op_status::canceled (docs/api.md). Makes the stop state
+  // if the thread has none; a wait the thread began before its state existed
+  // is not woken, only its later ones (spawn with a std::stop_token callable
+  // to have the state from the start). True if this call made the request; false if it
+  // was made before, the thread has ended, the handle is empty or its
+  // runtime is gone. Throws std::bad_alloc only.
+  bool request_stop() {
+    if (!t_) return false;
+    detail::handle_scope scope(a_);
+    if (scope.gone()) return false;
+    return detail::tcb_request_stop(t_);
+  }
+  // The thread's std::stop_source (made now if it has none): a copy that
+  // may outlive the handle and the thread. Empty (std::nostopstate) for an
+  // empty handle or a destroyed runtime. Throws std::bad_alloc only.
+  std::stop_source get_stop_source() {
+    if (!t_) return std::stop_source(std::nostopstate);
+    detail::handle_scope scope(a_);
+    if (scope.gone()) return std::stop_source(std::nostopstate);
+    return detail::tcb_stop_source(t_);
+  }
+  // The thread's std::stop_token (made as get_stop_source()); an empty
+  // token (stop_possible() false) where that is empty. Throws std::bad_alloc only.
+  std::stop_token get_stop_token() { return get_stop_source().get_token(); }
 
   // Lets the thread run on unowned; throws weft::error (not_joinable) on an empty handle.
   void detach() {
@@ -311,13 +391,17 @@ struct thread_access {
   }
 };
 
-template <class Fn, class R, class... X>
+template <class Fn, class R, bool StopToken, class... X>
 thread<R> spawn_task(runtime* rt, const spawn_attrs& attrs, X&&... ctor_args) {
   using T = task<Fn, R>;
   tcb* t = tcb_create(rt, attrs, sizeof(T), alignof(T));
   T* tk;
   try {
-    tk = ::new (tcb_task_storage(t)) T(std::in_place, std::forward<X>(ctor_args)...);
+    if constexpr (StopToken)
+      tk = ::new (tcb_task_storage(t))
+          T(std::in_place, std::in_place, tcb_stop_source(t).get_token(), std::forward<X>(ctor_args)...);
+    else
+      tk = ::new (tcb_task_storage(t)) T(std::in_place, std::forward<X>(ctor_args)...);
   } catch (...) {
     tcb_abandon(t);
     throw;
@@ -329,34 +413,37 @@ thread<R> spawn_task(runtime* rt, const spawn_attrs& attrs, X&&... ctor_args) {
 template <class F, class... Args>
 thread<spawn_result_t<F, Args...>> spawn_any(runtime* rt, F&& fn, const spawn_attrs& attrs, Args&&... args) {
   using R = spawn_result_t<F, Args...>;
-  if constexpr (sizeof...(Args) == 0)
-    return spawn_task<std::decay_t<F>, R>(rt, attrs, std::forward<F>(fn));
+  if constexpr (takes_stop_token<F, Args...>)
+    return spawn_task<bound_stop_call<std::decay_t<F>, std::decay_t<Args>...>, R, true>(
+        rt, attrs, std::forward<F>(fn), std::forward<Args>(args)...);
+  else if constexpr (sizeof...(Args) == 0)
+    return spawn_task<std::decay_t<F>, R, false>(rt, attrs, std::forward<F>(fn));
   else
-    return spawn_task<bound_call<std::decay_t<F>, std::decay_t<Args>...>, R>(
+    return spawn_task<bound_call<std::decay_t<F>, std::decay_t<Args>...>, R, false>(
         rt, attrs, std::in_place, std::forward<F>(fn), std::forward<Args>(args)...);
 }
 }  // namespace detail
 
 template <class F, class... Args>
-  requires(!detail::starts_with_attrs<Args...> && std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>)
+  requires(!detail::starts_with_attrs<Args...> && detail::spawnable<F, Args...>)
 thread<detail::spawn_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
   return detail::spawn_any(nullptr, std::forward<F>(fn), spawn_attrs{}, std::forward<Args>(args)...);
 }
 
 template <class F, class... Args>
-  requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
+  requires detail::spawnable<F, Args...>
 thread<detail::spawn_result_t<F, Args...>> spawn(F&& fn, const spawn_attrs& attrs, Args&&... args) {
   return detail::spawn_any(nullptr, std::forward<F>(fn), attrs, std::forward<Args>(args)...);
 }
 
 template <class F, class... Args>
-  requires(!detail::starts_with_attrs<Args...> && std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>)
+  requires(!detail::starts_with_attrs<Args...> && detail::spawnable<F, Args...>)
 thread<detail::spawn_result_t<F, Args...>> spawn_in(runtime& rt, F&& fn, Args&&... args) {
   return detail::spawn_any(&rt, std::forward<F>(fn), spawn_attrs{}, std::forward<Args>(args)...);
 }
 
 template <class F, class... Args>
-  requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
+  requires detail::spawnable<F, Args...>
 thread<detail::spawn_result_t<F, Args...>> spawn_in(runtime& rt, F&& fn, const spawn_attrs& attrs, Args&&... args) {
   return detail::spawn_any(&rt, std::forward<F>(fn), attrs, std::forward<Args>(args)...);
 }

@@ -1,6 +1,7 @@
 // The park/unpark mechanism; see park.hpp for the protocol.
 #include "core/park.hpp"
 
+#include <stop_token>
 #include <string>
 
 #include <sched.h>
@@ -9,6 +10,7 @@
 #include "base/intrusive_list.hpp"
 #include "base/futex.hpp"
 #include "core/runtime_impl.hpp"
+#include "core/stop.hpp"
 #include "core/tcb.hpp"
 #include "weft/error.hpp"
 #include "core/worker.hpp"
@@ -46,29 +48,118 @@ wake_status park_foreign(wait_queue* q, waiter& w, std::int64_t deadline) {
   }
 }
 
-wake_status park_impl(wait_queue* q, waiter& w, std::int64_t deadline, wait_reason reason) {
-  worker* wk = current_worker();
-  if (!wk || !wk->current) return park_foreign(q, w, deadline);
-  tcb* self = wk->current;
-  self->reason.store(reason, std::memory_order_relaxed);
-  if (deadline >= 0) {
-    w.deadline = deadline;
-    wk->timers.add(w, wk);
-  }
-  wk->switch_out({&post_park, nullptr, q}, false);
-  // Resumed, possibly on another worker.
+// The parked thread is back (woken, timed out or canceled): a waiter nobody
+// claimed unlinks itself, a timer that did not fire is dropped.
+wake_status after_park(tcb* self, wait_queue* q, waiter& w) {
   self->reason.store(wait_reason::none, std::memory_order_relaxed);
   wake_status s = w.load();
-  if (s == wake_status::timed_out) {
+  if (s == wake_status::timed_out || s == wake_status::canceled) {
     if (q) {
       wq_lock(*q);
       if (w.linked) wq_unlink(*q, w);
       wq_unlock(*q);
     }
-  } else if (w.timer_owner) {
-    w.timer_owner->timers.cancel(w);
   }
+  if (s != wake_status::timed_out && w.timer_owner) w.timer_owner->timers.cancel(w);
   return s;
+}
+
+wake_status park_green(worker* wk, tcb* self, wait_queue* q, waiter& w, std::int64_t deadline, wait_reason reason,
+                       post_action post) {
+  self->reason.store(reason, std::memory_order_relaxed);
+  if (deadline >= 0) {
+    w.deadline = deadline;
+    wk->timers.add(w, wk);
+  }
+  wk->switch_out(post, false);
+  // Resumed, possibly on another worker.
+  return after_park(self, q, w);
+}
+
+// ---- cancellation (park.hpp explains the handshake) ----
+
+struct stoppable_park {
+  wait_queue* q;
+  waiter* w;
+};
+
+// The post-switch action of a cancellable park.
+void post_park_stoppable(worker&, tcb* prev, void* arg) {
+  auto* p = static_cast<stoppable_park*>(arg);
+  // Read before arriving: once both have arrived the thread may run and
+  // p, on its stack, be gone. Until then nothing else can wake it: wakers
+  // need q's lock, which is still held here, and timers fire on this worker.
+  wait_queue* q = p->q;
+  waiter* w = p->w;
+  prev->state.store(st(thread_state::blocked), std::memory_order_release);
+  if (w->arrivals.fetch_add(1, std::memory_order_acq_rel) == 1) prev->rt().make_ready(prev);
+  // If the canceler made it ready, it runs after_park, which waits for this lock.
+  if (q) wq_unlock(*q);
+}
+
+// The stop callback: runs on the thread that requests stop (or inline in
+// the constructor, on the waiting thread, if stop came just before).
+struct cancel_waiter {
+  waiter* w;
+  void operator()() noexcept {
+    auto expected = u(wake_status::pending);
+    if (!w->status.compare_exchange_strong(expected, u(wake_status::canceled), std::memory_order_acq_rel,
+                                           std::memory_order_acquire))
+      return;  // a waker or the timer came first
+    tcb* owner = w->owner;
+    if (w->arrivals.fetch_add(1, std::memory_order_acq_rel) == 1) owner->rt().make_ready(owner);
+  }
+};
+
+// Marks a waiter that will not park canceled (under q's lock if any, so no
+// waker can claim it meanwhile) and unlinks it; false if a waker claimed it first.
+bool cancel_unparked(wait_queue* q, waiter& w) {
+  auto expected = u(wake_status::pending);
+  if (!w.status.compare_exchange_strong(expected, u(wake_status::canceled), std::memory_order_acq_rel)) return false;
+  if (q) {
+    if (w.linked) wq_unlink(*q, w);
+    wq_unlock(*q);
+  }
+  return true;
+}
+
+__attribute__((noinline)) wake_status park_stoppable(worker* wk, tcb* self, wait_queue* q, waiter& w,
+                                                     std::int64_t deadline, wait_reason reason,
+                                                     std::stop_source& src) {
+  // Already requested: do not park at all.
+  if (src.stop_requested() && cancel_unparked(q, w)) {
+    self->reason.store(wait_reason::none, std::memory_order_relaxed);
+    return wake_status::canceled;
+  }
+  std::stop_callback<cancel_waiter> cb(src.get_token(), cancel_waiter{&w});
+  if (w.load() == wake_status::canceled) {
+    // The callback won before the switch (a request that came just now, or
+    // run inline by the constructor above). It arrives without making us
+    // ready, as we never arrive: wait until it has, then leave unparked.
+    while (w.arrivals.load(std::memory_order_acquire) == 0) cpu_relax();
+    if (q) {
+      if (w.linked) wq_unlink(*q, w);
+      wq_unlock(*q);
+    }
+    return wake_status::canceled;
+  }
+  stoppable_park p{q, &w};
+  return park_green(wk, self, q, w, deadline, reason, {&post_park_stoppable, nullptr, &p});
+  // ~cb: deregisters, or waits until a callback running on another thread has returned.
+}
+
+template <bool Cancellable>
+wake_status park_impl(wait_queue* q, waiter& w, std::int64_t deadline, wait_reason reason) {
+  worker* wk = current_worker();
+  if (!wk || !wk->current) return park_foreign(q, w, deadline);
+  tcb* self = wk->current;
+  if constexpr (Cancellable) {
+    // The one branch a thread without a stop state pays.
+    if (tcb_ext* e = self->ext.load(std::memory_order_acquire);
+        __builtin_expect(e != nullptr, 0) && e->has_stop.load(std::memory_order_acquire))
+      return park_stoppable(wk, self, q, w, deadline, reason, e->stop);
+  }
+  return park_green(wk, self, q, w, deadline, reason, {&post_park, nullptr, q});
 }
 
 }  // namespace
@@ -168,11 +259,19 @@ bool wake_one(wait_queue& q) noexcept {
 }
 
 wake_status park(wait_queue& q, waiter& w, std::int64_t deadline_ns, wait_reason reason) {
-  return park_impl(&q, w, deadline_ns, reason);
+  return park_impl<false>(&q, w, deadline_ns, reason);
 }
 
 wake_status park_until(waiter& w, std::int64_t deadline_ns, wait_reason reason) {
-  return park_impl(nullptr, w, deadline_ns, reason);
+  return park_impl<false>(nullptr, w, deadline_ns, reason);
+}
+
+wake_status park_cancellable(wait_queue& q, waiter& w, std::int64_t deadline_ns, wait_reason reason) {
+  return park_impl<true>(&q, w, deadline_ns, reason);
+}
+
+wake_status park_until_cancellable(waiter& w, std::int64_t deadline_ns, wait_reason reason) {
+  return park_impl<true>(nullptr, w, deadline_ns, reason);
 }
 
 std::int64_t deadline_after(std::int64_t timeout_ns, const char* what) {

@@ -13,9 +13,22 @@
 // A waker takes the lock, unlinks a waiter, claims it (status CAS pending ->
 // claimed), may hand it a value through `data`, releases the lock, and calls
 // complete(), which publishes `notified` and makes the thread ready. A timer
-// that fires or a cancellation races the waker through the same CAS (pending
-// -> timed_out); exactly one wins. A timed-out waiter unlinks itself under
-// the lock when it resumes.
+// that fires (pending -> timed_out) or a cancellation (pending -> canceled)
+// races the waker through the same CAS; exactly one wins. A timed-out or
+// canceled waiter unlinks itself under the lock when it resumes.
+//
+// Cancellation (park_cancellable) is the one waker that is neither the
+// queue's lock holder nor the thread's own worker: a std::stop_callback,
+// run by whoever requests stop, on any thread, maybe while the waiter is
+// still on its way to the switch. So winning the CAS is not enough to make
+// the thread ready: the thread must be parked (state blocked, registers
+// saved). Both sides "arrive" on the waiter (`arrivals`): the callback after
+// its CAS, the post-switch action after publishing `blocked`; the second to
+// arrive makes the thread ready. The timer path needs no such handshake only
+// because its owner worker fires it, necessarily after the switch-out. The
+// callback's destructor, on the woken thread, waits for a callback still
+// running elsewhere: that keeps the waiter (on the thread's stack) alive
+// until the callback is done with it.
 //
 // The same waiter works for a foreign kernel thread (tcb == null): it sleeps
 // on a futex on the status word instead of switching, so primitives can be
@@ -37,7 +50,7 @@ namespace weft::detail {
 struct tcb;
 class worker;
 
-enum class wake_status : std::uint32_t { pending, claimed, notified, timed_out };
+enum class wake_status : std::uint32_t { pending, claimed, notified, timed_out, canceled };
 
 struct waiter {
   waiter* next = nullptr;
@@ -51,6 +64,9 @@ struct waiter {
   std::int64_t deadline = -1;
   std::size_t heap_index = static_cast<std::size_t>(-1);
   worker* timer_owner = nullptr;
+  // Cancellation handshake (see above): the stop callback and the parking
+  // side each add one; whoever adds second makes the thread ready.
+  std::atomic<std::uint8_t> arrivals{0};
 
   wake_status load() const noexcept { return static_cast<wake_status>(status.load(std::memory_order_acquire)); }
 };
@@ -155,6 +171,16 @@ wake_status park(wait_queue& q, waiter& w, std::int64_t deadline_ns, wait_reason
 // Parks with no queue: only the deadline (or a direct complete()) wakes it.
 wake_status park_until(waiter& w, std::int64_t deadline_ns, wait_reason reason);
 
+// As park() and park_until(), but a stop request on the calling green thread
+// (core/stop.hpp) wakes it too: returns canceled then, with the waiter
+// unlinked, and at once, without parking, if stop was already requested. A
+// thread without a stop state, and a foreign kernel thread, park as with
+// park(). Only for waits whose wakers take q's lock or run on the thread's
+// own worker (timers): the cancel handshake relies on nobody else making
+// the thread ready between its switch-out and the end of the post-switch action.
+wake_status park_cancellable(wait_queue& q, waiter& w, std::int64_t deadline_ns, wait_reason reason);
+wake_status park_until_cancellable(waiter& w, std::int64_t deadline_ns, wait_reason reason);
+
 // Converts a relative timeout to a deadline; throws weft::error on a negative one.
 std::int64_t deadline_after(std::int64_t timeout_ns, const char* what);
 
@@ -176,6 +202,23 @@ bool wait_for_condition(wait_queue& q, Done done, std::int64_t deadline_ns, wait
   }
   wq_push(q, w);
   return park(q, w, deadline_ns, reason) == wake_status::notified || done();
+}
+
+// As wait_for_condition, cancellable: notified when done, timed_out, or
+// canceled (a stop request on the caller came first and the condition still
+// does not hold: a condition that became true meanwhile wins).
+template <class Done>
+wake_status wait_for_condition_cancellable(wait_queue& q, Done done, std::int64_t deadline_ns, wait_reason reason) {
+  if (done()) return wake_status::notified;
+  waiter w = make_waiter();
+  wq_lock(q);
+  if (done()) {
+    wq_unlock(q);
+    return wake_status::notified;
+  }
+  wq_push(q, w);
+  wake_status s = park_cancellable(q, w, deadline_ns, reason);
+  return s == wake_status::notified || done() ? wake_status::notified : s;
 }
 
 }  // namespace weft::detail

@@ -33,6 +33,7 @@
 #include "base/log.hpp"
 #include "stack/overflow.hpp"
 #include "core/park.hpp"
+#include "core/stop.hpp"
 #include "core/tcb.hpp"
 #include "core/thread_label.hpp"
 #include "weft/error.hpp"
@@ -58,6 +59,18 @@ void thread_entry(void* arg, void* resumer) {
 }
 
 }  // namespace
+
+bool ended_with_error(tcb* t) noexcept {
+  std::exception_ptr e = t->task()->error;
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const error& x) {
+    return x.code() != errc::canceled;
+  } catch (...) {
+  }
+  return true;
+}
 
 [[noreturn]] void report_unobserved(tcb* t) noexcept {
   std::string what = "unknown exception";
@@ -329,6 +342,7 @@ void runtime_impl::fail_start(worker&, tcb* t) noexcept {
 
 void runtime_impl::finish(tcb* t) noexcept {
   destroy_locals(t);
+  unlink_stop_from_parent(t);
   // The metrics outlive the stack, which retire() gives back: move them to
   // a pooled block, with the last burst ending now (the switch away will
   // charge only the worker). Without memory for the block they read as zero.
@@ -375,7 +389,7 @@ void runtime_impl::finish(tcb* t) noexcept {
     if (!t->reaped) wake_join_any(t->parent);
   }
   wake_all_matching(jq, t);
-  if (detached && t->task()->error) report_unobserved(t);
+  if (detached && ended_with_error(t)) report_unobserved(t);
   if (((life_.fetch_sub(1, std::memory_order_acq_rel) - 1) & ~stopped_bit) == 0) {
     std::lock_guard lk(life_mu_);
     life_cv_.notify_all();
@@ -473,7 +487,7 @@ std::size_t runtime_impl::free_unjoined() {
     walk([&](tcb* t) { left.push_back(t); });
   }
   for (tcb* t : left)
-    if (t->task()->error) report_unobserved(t);
+    if (ended_with_error(t)) report_unobserved(t);
   // Children first (the reverse of a pre-order walk): a TCB is unlinked
   // from a parent that is still there.
   for (auto it = left.rbegin(); it != left.rend(); ++it) free_tcb(*it, true);
@@ -498,7 +512,8 @@ thread_id runtime_impl::join_any(tcb* self) {
     wq_lock(join_any_q_);
     wq_push(join_any_q_, w);
     lk.unlock();
-    park(join_any_q_, w, -1, wait_reason::join_any);
+    if (park_cancellable(join_any_q_, w, -1, wait_reason::join_any) == wake_status::canceled)
+      throw error(errc::canceled, "join_any: stop was requested on the calling thread");
   }
 }
 

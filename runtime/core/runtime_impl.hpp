@@ -177,6 +177,11 @@ class runtime_impl {
   static void check_options(const options& o);
 };
 
+// True if the ended thread t ended with an exception that must not go
+// unobserved: any but weft::error(canceled), the normal end of a thread
+// whose blocking call was woken by a stop request (core/stop.hpp).
+bool ended_with_error(tcb* t) noexcept;
+
 // Prints a thread's exception that no one will join, and aborts.
 [[noreturn]] void report_unobserved(tcb* t) noexcept;
 

@@ -28,11 +28,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "context/context.hpp"
 #include "base/sanitizer.hpp"
+#include "base/spinlock.hpp"
 #include "core/run_stats.hpp"
 #include "stack/stack_pool.hpp"
 #include "weft/detail/task.hpp"
@@ -52,10 +55,28 @@ enum state_bits : std::uint32_t {
 constexpr std::uint32_t st(thread_state s) noexcept { return static_cast<std::uint32_t>(s); }
 inline thread_state state_of(std::uint32_t word) noexcept { return static_cast<thread_state>(word & state_mask); }
 
+// What only some threads need, allocated on first use (ext_or_create).
 struct tcb_ext {
   std::string name;
   std::vector<void*> locals;
   std::uint64_t expected_burst = 0;  // spawn_attrs::expected_burst in ticks; 0: the runtime's tau(0)
+  // Cancellation (core/stop.hpp): the thread's std::stop_source, made only
+  // for threads spawned with a std::stop_token callable or whose handle (or
+  // the thread itself) asked for one, so a parked thread without it pays
+  // nothing. Created once under stop_lock, then published by has_stop;
+  // never replaced while the TCB lives.
+  spinlock stop_lock;
+  std::atomic<bool> has_stop{false};
+  std::stop_source stop{std::nostopstate};
+  // The cancel tree (spawn_attrs::stop_with_parent): a callback on the
+  // parent's token that requests stop on this thread's. Dropped when the
+  // thread ends (runtime_impl::finish), so a long-lived parent does not
+  // collect the callbacks of children long gone.
+  struct stop_child {
+    std::stop_source child;
+    void operator()() noexcept { child.request_stop(); }
+  };
+  std::optional<std::stop_callback<stop_child>> parent_link;
 };
 
 // Kept small on purpose: a parked thread costs one stack page plus this
@@ -121,12 +142,15 @@ struct tcb {
     tcb_ext* e = ext.load(std::memory_order_acquire);
     return e ? e->name.c_str() : "";
   }
-  // The extension, created on first use by the thread itself (or its spawner).
+  // The extension, created on first use. Any thread may create it (the
+  // thread itself for its locals, a handle asking for the stop state), so
+  // the first to publish wins and the others drop theirs.
   tcb_ext& ext_or_create() {
-    tcb_ext* e = ext.load(std::memory_order_relaxed);
+    tcb_ext* e = ext.load(std::memory_order_acquire);
     if (!e) {
-      e = new tcb_ext();
-      ext.store(e, std::memory_order_release);
+      auto* fresh = new tcb_ext();
+      if (ext.compare_exchange_strong(e, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) e = fresh;
+      else delete fresh;
     }
     return *e;
   }

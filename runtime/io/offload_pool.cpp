@@ -59,8 +59,9 @@ class offload_pool {
   }
 
   // Parks the caller while the queue is full (back-pressure); 0, or
-  // -ETIMEDOUT / -ECANCELED when the deadline or the stop came first.
-  int wait_for_room(std::int64_t deadline = -1, offload_stop stop = {}) {
+  // -ETIMEDOUT / -ECANCELED when the deadline or the stop came first (with
+  // `cancellable`, a stop request on the calling green thread too).
+  int wait_for_room(std::int64_t deadline = -1, offload_stop stop = {}, bool cancellable = false) {
     if (has_room()) return 0;
     held_back_.fetch_add(1, std::memory_order_relaxed);
     int res = 0;
@@ -79,7 +80,12 @@ class offload_pool {
         break;
       }
       wq_push(admission_, w);
-      park(admission_, w, deadline, wait_reason::blocking_call);
+      wake_status s = cancellable ? park_cancellable(admission_, w, deadline, wait_reason::blocking_call)
+                                  : park(admission_, w, deadline, wait_reason::blocking_call);
+      if (s == wake_status::canceled) {
+        res = -ECANCELED;
+        break;
+      }
     }
     held_back_.fetch_sub(1, std::memory_order_relaxed);
     return res;
@@ -192,8 +198,11 @@ class offload_pool {
       if (job->home) {
         finish_withdrawable(*job);
       } else {
-        // The caller parked with job->q locked: claiming waits until it is parked.
+        // The caller parked with job->q locked: claiming waits until it is
+        // parked. A caller whose wait was canceled meanwhile finds
+        // `finished` under the same lock (offload()).
         wq_lock(job->q);
+        job->finished = true;
         waiter* w = wq_claim_first(job->q);
         wq_unlock(job->q);
         if (w) complete(*w);  // job is gone after this
@@ -248,8 +257,10 @@ offload_pool& pool() {
 void offload(blocking_job& job) {
   offload_pool& p = pool();
   waiter w = make_waiter();
+  job.finished = false;
   for (;;) {
-    p.wait_for_room();
+    if (p.wait_for_room(-1, {}, true) != 0)
+      throw error(errc::canceled, "blocking: stop was requested on the calling thread before the call started");
     wq_lock(job.q);
     bool queued;
     try {
@@ -262,7 +273,19 @@ void offload(blocking_job& job) {
     wq_unlock(job.q);
   }
   wq_push(job.q, w);
-  park(job.q, w, -1, wait_reason::blocking_call);
+  if (park_cancellable(job.q, w, -1, wait_reason::blocking_call) != wake_status::canceled) return;
+  // A stop request: take the job back if no thread has started it (it then never runs)...
+  if (p.withdraw(job))
+    throw error(errc::canceled, "blocking: stop was requested on the calling thread before the call started");
+  // ...else wait for its end, however late: it uses the caller's captures.
+  waiter again = make_waiter();
+  wq_lock(job.q);
+  if (job.finished) {
+    wq_unlock(job.q);
+    return;
+  }
+  wq_push(job.q, again);
+  park(job.q, again, -1, wait_reason::blocking_call);
 }
 
 bool offload_inline() noexcept { return current_tcb() == nullptr; }

@@ -61,6 +61,7 @@ const char* to_string(op_status s) noexcept {
     case op_status::closed: return "closed";
     case op_status::timeout: return "timeout";
     case op_status::would_block: return "would_block";
+    case op_status::canceled: return "canceled";
   }
   return "?";
 }
@@ -72,6 +73,8 @@ void throw_status(op_status s, const char* what) {
     case op_status::closed: throw error(errc::closed, std::string(what) + ": the channel is closed");
     case op_status::timeout: throw error(errc::timed_out, std::string(what) + ": timed out");
     case op_status::would_block: throw error(errc::invalid_state, std::string(what) + ": nothing was ready");
+    case op_status::canceled:
+      throw error(errc::canceled, std::string(what) + ": stop was requested on the calling thread");
     case op_status::ok: break;
   }
   throw error(errc::invalid_state, std::string(what));
@@ -200,12 +203,15 @@ op_status wait_on(chan_core& c, chan_node& n, waiter& w, bool is_send, std::int6
   wait_reason why = chan_ops::is_mailbox(c) ? wait_reason::mailbox
                     : is_send                  ? wait_reason::channel_send
                                                : wait_reason::channel_recv;
-  wake_status s = park(chan_ops::queue(c), w, deadline, why);
+  // A stop request races the partner's claim through the waiter's CAS: if
+  // it wins, no partner touched the node, so the value is still the
+  // sender's (handed back) or was never delivered to this receiver.
+  wake_status s = park_cancellable(chan_ops::queue(c), w, deadline, why);
   if (s == wake_status::notified) return n.result;
   chan_ops::lock(c);
   chan_ops::dequeue(c, n, is_send);
   chan_ops::unlock(c);
-  return op_status::timeout;
+  return s == wake_status::canceled ? op_status::canceled : op_status::timeout;
 }
 
 }  // namespace

@@ -76,14 +76,15 @@ io_result pipe::read_impl(void* out, std::size_t n, long long deadline, bool non
       continue;
     }
     if (nonblock) return {0, op_status::would_block};
-    bool ready = wait_for_condition(
+    wake_status ready = wait_for_condition_cancellable(
         readers_,
         [&] {
           return size_.load(std::memory_order_acquire) > 0 || write_closed_.load(std::memory_order_acquire) ||
                  read_closed_.load(std::memory_order_acquire);
         },
         deadline, wait_reason::pipe);
-    if (!ready) return {0, op_status::timeout};
+    if (ready == wake_status::canceled) return {0, op_status::canceled};
+    if (ready != wake_status::notified) return {0, op_status::timeout};
   }
 }
 
@@ -117,14 +118,15 @@ io_result pipe::write_impl(const void* in, std::size_t n, long long deadline, bo
       continue;
     }
     if (nonblock) return {done, done ? op_status::ok : op_status::would_block};
-    bool ready = wait_for_condition(
+    wake_status ready = wait_for_condition_cancellable(
         writers_,
         [&] {
           return cap_ - size_.load(std::memory_order_acquire) >= need ||
                  read_closed_.load(std::memory_order_acquire) || write_closed_.load(std::memory_order_acquire);
         },
         deadline, wait_reason::pipe);
-    if (!ready) return {done, op_status::timeout};
+    if (ready == wake_status::canceled) return {done, op_status::canceled};
+    if (ready != wake_status::notified) return {done, op_status::timeout};
   }
 }
 

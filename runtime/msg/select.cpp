@@ -75,7 +75,8 @@ select_result wait_without_cases(long long deadline, bool nonblock) {
   if (nonblock) return {-1, op_status::would_block};
   if (deadline < 0) throw error(errc::invalid_argument, "select: no cases and no timeout would wait forever");
   waiter w = make_waiter();
-  park_until(w, deadline, wait_reason::select);
+  if (park_until_cancellable(w, deadline, wait_reason::select) == wake_status::canceled)
+    return {-1, op_status::canceled};
   return {-1, op_status::timeout};
 }
 
@@ -145,7 +146,7 @@ select_result select_impl(const select_case* cases, std::size_t n, long long dea
     chan_ops::enqueue(*cases[k].core, nd, cases[k].is_send);
   }
   locks.unlock();
-  wake_status s = park(gate, w, deadline, wait_reason::select);
+  wake_status s = park_cancellable(gate, w, deadline, wait_reason::select);
 
   // Step 6.
   for (std::size_t k = 0; k < n; ++k) {
@@ -153,6 +154,7 @@ select_result select_impl(const select_case* cases, std::size_t n, long long dea
     chan_ops::dequeue(*cases[k].core, nodes[k], cases[k].is_send);
     chan_ops::unlock(*cases[k].core);
   }
+  if (s == wake_status::canceled) return {-1, op_status::canceled};
   if (s != wake_status::notified) return {-1, op_status::timeout};
   auto k = static_cast<std::size_t>(w.value);
   return {static_cast<int>(k), nodes[k].result};

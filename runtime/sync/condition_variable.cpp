@@ -21,8 +21,10 @@ bool condition_variable::wait_impl(std::unique_lock<mutex>& lk, long long deadli
   wq_lock(q_);
   wq_push(q_, w);
   lk.unlock();
-  wake_status s = park(q_, w, deadline, wait_reason::condition);
+  wake_status s = park_cancellable(q_, w, deadline, wait_reason::condition);
   lk.lock();
+  if (s == wake_status::canceled)
+    throw error(errc::canceled, "condition_variable::wait: stop was requested on the calling thread");
   return s == wake_status::notified;
 }
 

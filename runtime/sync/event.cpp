@@ -1,6 +1,7 @@
 #include "weft/event.hpp"
 
 #include "core/park.hpp"
+#include "weft/error.hpp"
 
 namespace weft {
 
@@ -18,19 +19,25 @@ bool event::is_set() const noexcept {
   return true;
 }
 
-void event::wait() const {
-  detail::wait_for_condition(q_, [&] { return set_.load(std::memory_order_acquire); }, -1, wait_reason::event);
-  detail::settle(q_);
+namespace {
+// Waits until set; false on timeout, weft::error(canceled) on a stop request.
+bool wait_set(const std::atomic<bool>& set, detail::wait_queue& q, std::int64_t deadline, const char* what) {
+  detail::wake_status s = detail::wait_for_condition_cancellable(
+      q, [&] { return set.load(std::memory_order_acquire); }, deadline, wait_reason::event);
+  if (s == detail::wake_status::canceled)
+    throw error(errc::canceled, std::string(what) + ": stop was requested on the calling thread");
+  if (s != detail::wake_status::notified) return false;
+  detail::settle(q);
+  return true;
 }
+}  // namespace
+
+void event::wait() const { wait_set(set_, q_, -1, "event::wait"); }
 
 bool event::wait_ns(long long t) const {
   std::int64_t deadline = detail::deadline_after(t, "event::wait_for");
   if (t == 0) return is_set();  // a poll: it never queues, so pollers cannot crowd set() off the queue lock
-  if (!detail::wait_for_condition(q_, [&] { return set_.load(std::memory_order_acquire); }, deadline,
-                                  wait_reason::event))
-    return false;
-  detail::settle(q_);
-  return true;
+  return wait_set(set_, q_, deadline, "event::wait_for");
 }
 
 }  // namespace weft

@@ -23,11 +23,16 @@ std::ptrdiff_t settled_count(const std::atomic<std::ptrdiff_t>& count, detail::w
   return c;
 }
 
+// Waits for a zero count; false on timeout. Throws weft::error(canceled)
+// naming `what` when stop is requested on the caller first.
 bool wait_zero(const std::atomic<std::ptrdiff_t>& count, detail::wait_queue& q, std::int64_t deadline,
-               wait_reason reason) {
+               wait_reason reason, const char* what) {
   if (deadline == poll_only) return settled_count(count, q) == 0;
-  if (!detail::wait_for_condition(q, [&] { return count.load(std::memory_order_acquire) == 0; }, deadline, reason))
-    return false;
+  detail::wake_status s = detail::wait_for_condition_cancellable(
+      q, [&] { return count.load(std::memory_order_acquire) == 0; }, deadline, reason);
+  if (s == detail::wake_status::canceled)
+    throw error(errc::canceled, std::string(what) + ": stop was requested on the calling thread");
+  if (s != detail::wake_status::notified) return false;
   detail::settle(q);
   return true;
 }
@@ -67,11 +72,11 @@ void latch::count_down(std::ptrdiff_t n) {
 
 bool latch::try_wait() const noexcept { return settled_count(count_, q_) == 0; }
 
-void latch::wait() const { wait_zero(count_, q_, -1, wait_reason::latch); }
+void latch::wait() const { wait_zero(count_, q_, -1, wait_reason::latch, "latch::wait"); }
 
 bool latch::wait_ns(long long t) const {
   std::int64_t deadline = detail::deadline_after(t, "latch::wait_for");
-  return wait_zero(count_, q_, t == 0 ? poll_only : deadline, wait_reason::latch);
+  return wait_zero(count_, q_, t == 0 ? poll_only : deadline, wait_reason::latch, "latch::wait_for");
 }
 
 void wait_group::add(std::ptrdiff_t n) {
@@ -90,11 +95,11 @@ void wait_group::add(std::ptrdiff_t n) {
 
 std::ptrdiff_t wait_group::count() const noexcept { return settled_count(count_, q_); }
 
-void wait_group::wait() const { wait_zero(count_, q_, -1, wait_reason::wait_group); }
+void wait_group::wait() const { wait_zero(count_, q_, -1, wait_reason::wait_group, "wait_group::wait"); }
 
 bool wait_group::wait_ns(long long t) const {
   std::int64_t deadline = detail::deadline_after(t, "wait_group::wait_for");
-  return wait_zero(count_, q_, t == 0 ? poll_only : deadline, wait_reason::wait_group);
+  return wait_zero(count_, q_, t == 0 ? poll_only : deadline, wait_reason::wait_group, "wait_group::wait_for");
 }
 
 }  // namespace weft

@@ -61,7 +61,11 @@ bool counting_semaphore::acquire_until(long long deadline) {
     return true;
   }
   wq_push(q_, w);
-  return park(q_, w, deadline, wait_reason::semaphore) == wake_status::notified;
+  // A canceled waiter is never claimed, so release() hands its unit to the next one.
+  wake_status s = park_cancellable(q_, w, deadline, wait_reason::semaphore);
+  if (s == wake_status::canceled)
+    throw error(errc::canceled, "counting_semaphore::acquire: stop was requested on the calling thread");
+  return s == wake_status::notified;
 }
 
 void counting_semaphore::release(std::ptrdiff_t n) {

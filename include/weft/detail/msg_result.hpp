@@ -20,9 +20,10 @@ enum class op_status : std::uint8_t {
   closed,       // the channel/mailbox/pipe is closed (receive: closed and drained)
   timeout,      // a timed operation reached its deadline first
   would_block,  // a try_ operation (or try_select) found nothing ready
+  canceled,     // stop was requested on the calling green thread while it waited (a send gives its message back)
 };
 
-// Names a status ("ok", "closed", "timeout", "would_block").
+// Names a status ("ok", "closed", "timeout", "would_block", "canceled").
 const char* to_string(op_status s) noexcept;
 
 namespace detail {
@@ -55,7 +56,7 @@ class [[nodiscard]] send_result {
   std::optional<T> back_;
 };
 
-// The result of a receive: ok with a value, or closed/timeout/would_block.
+// The result of a receive: ok with a value, or closed/timeout/would_block/canceled.
 template <class T>
 class [[nodiscard]] recv_result {
  public:
@@ -64,7 +65,7 @@ class [[nodiscard]] recv_result {
   op_status status() const noexcept { return status_; }
   bool ok() const noexcept { return status_ == op_status::ok; }
   explicit operator bool() const noexcept { return ok(); }
-  // The value received; throws weft::error (closed or timed_out) when there is none.
+  // The value received; throws weft::error (closed, timed_out or canceled) when there is none.
   T& value() & {
     if (!ok()) detail::throw_status(status_, "recv_result::value");
     return *value_;

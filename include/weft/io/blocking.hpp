@@ -25,7 +25,7 @@ struct blocking_job {
   // a queue a canceller can wake; null for weft::blocking().
   wait_queue* home = nullptr;
   bool started = false;   // a pool thread took it (under the pool's lock)
-  bool finished = false;  // run() returned (under home's lock)
+  bool finished = false;  // run() returned (under home's lock; q's for weft::blocking())
 };
 
 // Runs job.run on an offload thread and parks the caller until it returned.
@@ -42,7 +42,9 @@ bool offload_inline() noexcept;
 // foreign kernel thread fn() simply runs inline. When every offload thread
 // is busy and the queue is full, the caller waits for room (back-pressure),
 // still parked. Throws weft::error(resource_exhausted) if no offload thread
-// can be started at all.
+// can be started at all, and weft::error(canceled) when stop is requested on
+// the calling green thread before an offload thread started fn (fn then never
+// runs); once fn has started, the caller waits for it and gets its result.
 template <class F>
 std::invoke_result_t<F&> blocking(F&& fn) {
   using R = std::invoke_result_t<F&>;
