@@ -21,6 +21,8 @@ class weft_category final : public std::error_category {
       case errc::timed_out: return "timed out";
       case errc::closed: return "closed";
       case errc::no_such_thread: return "no such thread";
+      case errc::limit_exceeded: return "limit exceeded";
+      case errc::end_of_stream: return "unexpected end of stream";
     }
     return "unknown weft error";
   }

@@ -21,6 +21,8 @@ enum class errc {
   timed_out,             // a blocking call with a deadline gave up
   closed,                // the channel/mailbox/pipe is closed
   no_such_thread,        // no live thread has that id
+  limit_exceeded,        // input larger than a configured limit (a line longer than a buffered_reader's)
+  end_of_stream,         // the stream ended in the middle of something (a line without its delimiter)
 };
 
 // The std::error_category of weft::errc values.
