@@ -2,6 +2,7 @@
 // written in plain blocking style -- read a request head, answer it, loop.
 //
 //   http_server --port P [--workers N] [--root DIR] [--engine io_uring|epoll]
+//               [--max-connections N] [--max-head BYTES] [--max-body BYTES]
 //
 // Serves GET /plaintext and GET /json as TechEmpower defines them, and the
 // files under --root. Keep-alive and pipelining (answers in request order:
@@ -67,7 +68,8 @@ struct config {
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "http_server: %s\nusage: http_server --port P [--workers N] [--root DIR] [--engine io_uring|epoll]\n",
+               "http_server: %s\nusage: http_server --port P [--workers N] [--root DIR] [--engine io_uring|epoll]\n"
+               "                   [--max-connections N] [--max-head BYTES] [--max-body BYTES]\n",
                why);
   std::exit(2);
 }
@@ -87,6 +89,12 @@ config parse_args(int argc, char** argv) {
       long n = std::strtol(v.c_str(), &end, 10);
       if (*end || n < 1 || n > 1024) usage("--workers must be 1..1024");
       c.workers = static_cast<unsigned>(n);
+    } else if (a == "--max-connections" || a == "--max-head" || a == "--max-body") {
+      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (*end || v.empty() || v[0] == '-' || n < 1 || n > (1ULL << 40)) usage((a + " must be 1..2^40").c_str());
+      if (a == "--max-connections") c.lim.max_connections = static_cast<std::size_t>(n);
+      else if (a == "--max-head") c.lim.max_head = static_cast<std::size_t>(n);
+      else c.lim.max_body = n;
     } else if (a == "--root") {
       c.root = v;
     } else if (a == "--engine") {

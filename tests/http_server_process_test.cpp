@@ -130,9 +130,10 @@ class HttpServerProcess : public ::testing::TestWithParam<std::string> {
     std::ofstream(path, std::ios::binary) << text;
   }
 
-  std::unique_ptr<server_process> start() {
-    auto s = std::make_unique<server_process>(
-        std::vector<std::string>{"--port", "0", "--engine", GetParam(), "--workers", "2", "--root", root_}, http_binary());
+  std::unique_ptr<server_process> start(std::vector<std::string> more = {}) {
+    std::vector<std::string> args{"--port", "0", "--engine", GetParam(), "--workers", "2", "--root", root_};
+    args.insert(args.end(), more.begin(), more.end());
+    auto s = std::make_unique<server_process>(args, http_binary());
     if (!s->spawn_error().empty()) {
       ADD_FAILURE() << s->spawn_error();
       return nullptr;
@@ -386,6 +387,38 @@ TEST_P(HttpServerProcess, HalfOpenConnectionsDoNotHoldUpOthers) {
     response r = ask("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(r.body, "Hello, World!");
   }
+  expect_clean_exit(*server);
+}
+
+// Over the connection cap a client gets a 503 and the end of the stream;
+// once a connection leaves, new ones are served again.
+TEST_P(HttpServerProcess, ConnectionCapRefusesWith503) {
+  auto server = start({"--max-connections", "2"});
+  ASSERT_TRUE(server);
+  std::string err;
+  std::vector<http_client> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(connect());
+    ASSERT_EQ(held.back().send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"), "");
+    ASSERT_TRUE(held.back().read(&err)) << err;
+  }
+  http_client over = connect();
+  auto r = over.read(&err);
+  ASSERT_TRUE(r) << err;
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->header("Connection"), "close");
+  EXPECT_EQ(over.expect_eof(), "");
+  held.pop_back();  // closes it: the server counts it out when its thread ends
+  bool served = eventually(
+      [&] {
+        http_client c = connect();
+        if (!c || c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n") != "") return false;
+        std::string e;
+        auto again = c.read(&e);
+        return again && again->status == 200;
+      },
+      scaled(10s));
+  EXPECT_TRUE(served);
   expect_clean_exit(*server);
 }
 
