@@ -445,18 +445,27 @@ void serve_connection(io::socket& conn, server& srv) {
       }
     }
     std::optional<std::string_view> head;
+    // Only note the error in the handler: what follows writes and waits,
+    // and a green thread must not park inside a catch block (the C++
+    // runtime keeps the exception being handled per kernel thread, and the
+    // thread may resume on another worker).
+    weft::errc failed{};
     try {
       head = in.read_until("\r\n\r\n", lim.header_timeout);
     } catch (const weft::error& e) {
-      if (e.code() == weft::errc::limit_exceeded) {
-        int status = too_large_status(in.buffered());
-        respond_error(out, status, false, status == 414 ? "request line too long" : "request headers too large");
-      } else if (e.code() == weft::errc::timed_out) {
-        respond_error(out, 408, false, "the request head took too long");
-      } else if (e.code() != weft::errc::end_of_stream) {
+      failed = static_cast<weft::errc>(e.code().value());
+      if (failed != weft::errc::limit_exceeded && failed != weft::errc::timed_out &&
+          failed != weft::errc::end_of_stream)
         throw;
-      }
-      if (e.code() == weft::errc::end_of_stream) return;  // the client left half-way through a head
+    }
+    if (failed == weft::errc::end_of_stream) return;  // the client left half-way through a head
+    if (failed == weft::errc::limit_exceeded) {
+      int status = too_large_status(in.buffered());
+      respond_error(out, status, false, status == 414 ? "request line too long" : "request headers too large");
+    } else if (failed == weft::errc::timed_out) {
+      respond_error(out, 408, false, "the request head took too long");
+    }
+    if (failed != weft::errc{}) {
       flush();
       linger_close(conn, in, lim);
       return;
@@ -502,6 +511,7 @@ void accept_loop(io::socket& listener, server& srv) {
   auto backoff = 5ms;
   for (;;) {
     io::socket conn;
+    bool out_of_descriptors = false;
     try {
       conn = listener.accept();
     } catch (const weft::error& e) {
@@ -511,6 +521,10 @@ void accept_loop(io::socket& listener, server& srv) {
       int ev = e.code().value();
       if (ev != EMFILE && ev != ENFILE && ev != ENOBUFS && ev != ENOMEM) throw;
       std::fprintf(stderr, "http_server: %s; retrying in %lld ms\n", e.what(), static_cast<long long>(backoff.count()));
+      out_of_descriptors = true;
+    }
+    if (out_of_descriptors) {
+      // Outside the handler: no parking inside a catch block (see serve_connection).
       weft::this_thread::sleep_for(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 1s);
       continue;
