@@ -3,6 +3,7 @@
 //
 //   http_server --port P [--workers N] [--root DIR] [--engine io_uring|epoll]
 //               [--max-connections N] [--max-head BYTES] [--max-body BYTES]
+//               [--header-timeout MS] [--idle-timeout MS]
 //
 // Serves GET /plaintext and GET /json as TechEmpower defines them, and the
 // files under --root. Keep-alive and pipelining (answers in request order:
@@ -69,7 +70,8 @@ struct config {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "http_server: %s\nusage: http_server --port P [--workers N] [--root DIR] [--engine io_uring|epoll]\n"
-               "                   [--max-connections N] [--max-head BYTES] [--max-body BYTES]\n",
+               "                   [--max-connections N] [--max-head BYTES] [--max-body BYTES]\n"
+               "                   [--header-timeout MS] [--idle-timeout MS]\n",
                why);
   std::exit(2);
 }
@@ -89,12 +91,15 @@ config parse_args(int argc, char** argv) {
       long n = std::strtol(v.c_str(), &end, 10);
       if (*end || n < 1 || n > 1024) usage("--workers must be 1..1024");
       c.workers = static_cast<unsigned>(n);
-    } else if (a == "--max-connections" || a == "--max-head" || a == "--max-body") {
+    } else if (a == "--max-connections" || a == "--max-head" || a == "--max-body" || a == "--header-timeout" ||
+               a == "--idle-timeout") {
       unsigned long long n = std::strtoull(v.c_str(), &end, 10);
       if (*end || v.empty() || v[0] == '-' || n < 1 || n > (1ULL << 40)) usage((a + " must be 1..2^40").c_str());
       if (a == "--max-connections") c.lim.max_connections = static_cast<std::size_t>(n);
       else if (a == "--max-head") c.lim.max_head = static_cast<std::size_t>(n);
-      else c.lim.max_body = n;
+      else if (a == "--max-body") c.lim.max_body = n;
+      else if (a == "--header-timeout") c.lim.header_timeout = std::chrono::milliseconds(n);
+      else c.lim.idle_timeout = std::chrono::milliseconds(n);
     } else if (a == "--root") {
       c.root = v;
     } else if (a == "--engine") {

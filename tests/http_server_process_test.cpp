@@ -422,6 +422,25 @@ TEST_P(HttpServerProcess, ConnectionCapRefusesWith503) {
   expect_clean_exit(*server);
 }
 
+// A request head slower than the header timeout gets 408 and the end of
+// the stream; a connection that sends nothing is closed at the idle timeout.
+TEST_P(HttpServerProcess, HeaderAndIdleTimeoutsCloseConnections) {
+  auto server = start({"--header-timeout", "200", "--idle-timeout", "300"});
+  ASSERT_TRUE(server);
+  http_client slow = connect();
+  http_client idle = connect();
+  std::string err;
+  ASSERT_EQ(slow.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n"), "");
+  auto r = slow.read(&err);
+  ASSERT_TRUE(r) << err;
+  EXPECT_EQ(r->status, 408);
+  EXPECT_EQ(slow.expect_eof(), "");
+  EXPECT_EQ(idle.expect_eof(), "");  // no answer, just the end of the stream
+  // Others are still served.
+  EXPECT_EQ(ask("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").body, "Hello, World!");
+  expect_clean_exit(*server);
+}
+
 // SIGTERM with connections open -- one idle, one half-way through a
 // request head -- still exits 0, and the idle one is closed.
 TEST_P(HttpServerProcess, SigtermWithOpenConnectionsExitsZero) {
