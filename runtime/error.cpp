@@ -22,6 +22,8 @@ class weft_category final : public std::error_category {
       case errc::closed: return "closed";
       case errc::no_such_thread: return "no such thread";
       case errc::canceled: return "canceled: stop was requested on the thread";
+      case errc::limit_exceeded: return "limit exceeded";
+      case errc::end_of_stream: return "unexpected end of stream";
     }
     return "unknown weft error";
   }

@@ -174,7 +174,8 @@ inline std::string why_no_binary() {
 // The command that runs the binary: through the cross-compiling emulator if
 // this test binary was built for one (a foreign ELF cannot be exec'd directly
 // without binfmt_misc).
-inline std::vector<std::string> server_command(const std::vector<std::string>& args) {
+inline std::vector<std::string> server_command(const std::vector<std::string>& args,
+                                               const std::string& binary = server_binary()) {
   std::vector<std::string> cmd;
 #if defined(WEFT_ECHO_SERVER_EMULATOR)
   std::string emu = WEFT_ECHO_SERVER_EMULATOR;  // the CMake list, joined with '|'
@@ -184,15 +185,16 @@ inline std::vector<std::string> server_command(const std::vector<std::string>& a
     pos = semi + 1;
   }
 #endif
-  cmd.push_back(server_binary());
+  cmd.push_back(binary);
   cmd.insert(cmd.end(), args.begin(), args.end());
   return cmd;
 }
 
 class server_process {
  public:
-  // Starts the server with `args`; stdin is /dev/null, stdout and stderr are captured.
-  explicit server_process(const std::vector<std::string>& args) {
+  // Starts the server (by default the echo_server, see server_binary()) with
+  // `args`; stdin is /dev/null, stdout and stderr are captured.
+  explicit server_process(const std::vector<std::string>& args, const std::string& binary = server_binary()) {
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
       spawn_error_ = "pipe2: " + errno_text(errno);
@@ -215,7 +217,7 @@ class server_process {
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    std::vector<std::string> cmd = server_command(args);
+    std::vector<std::string> cmd = server_command(args, binary);
     std::vector<char*> argv;
     for (auto& a : cmd) argv.push_back(a.data());
     argv.push_back(nullptr);

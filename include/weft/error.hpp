@@ -22,6 +22,8 @@ enum class errc {
   closed,                // the channel/mailbox/pipe is closed
   no_such_thread,        // no live thread has that id
   canceled,              // a blocking call gave up because stop was requested on the calling green thread
+  limit_exceeded,        // input larger than a configured limit (a line longer than a buffered_reader's)
+  end_of_stream,         // the stream ended in the middle of something (a line without its delimiter)
 };
 
 // The std::error_category of weft::errc values.

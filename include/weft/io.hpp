@@ -4,6 +4,7 @@
 
 #include "io/address.hpp"
 #include "io/blocking.hpp"
+#include "io/buffered_reader.hpp"
 #include "io/deadline.hpp"
 #include "io/engine.hpp"
 #include "io/file.hpp"
