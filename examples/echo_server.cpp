@@ -138,6 +138,10 @@ void accept_loop(io::socket& listener, connections& conns) {
       if (ev != EMFILE && ev != ENFILE && ev != ENOBUFS && ev != ENOMEM) throw;
       std::fprintf(stderr, "echo_server: %s; retrying in %lld ms\n", e.what(),
                    static_cast<long long>(backoff.count()));
+    }
+    if (!conn.is_open()) {
+      // Waits outside the catch block: a green thread must not park while
+      // an exception is being handled (docs/api.md, "Exceptions: do not wait inside a catch block").
       weft::this_thread::sleep_for(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 1s);
       continue;
