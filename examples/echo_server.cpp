@@ -140,8 +140,8 @@ void accept_loop(io::socket& listener, connections& conns) {
                    static_cast<long long>(backoff.count()));
     }
     if (!conn.is_open()) {
-      // Waits outside the catch block: a green thread must not park while
-      // an exception is being handled (docs/api.md, "Exceptions: do not wait inside a catch block").
+      // Waits outside the catch block: the error is handled, the
+      // exception object can go.
       weft::this_thread::sleep_for(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 1s);
       continue;

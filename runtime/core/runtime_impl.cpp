@@ -50,6 +50,9 @@ std::int64_t wall_now_ns() {
 }
 
 void thread_entry(void* arg, void* resumer) {
+  // A new thread handles no exceptions: the context it came from keeps its
+  // own (base/eh_state.hpp).
+  static_cast<worker*>(resumer)->reset_eh_state();
   static_cast<worker*>(resumer)->after_switch();
   tcb* t = static_cast<tcb*>(arg);
   t->rt().first_run(*static_cast<worker*>(resumer), t);

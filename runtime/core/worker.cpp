@@ -76,6 +76,7 @@ void worker::join_thread() {
 
 void worker::main() {
   tl_worker = this;
+  eh_ = current_eh_state();
   kernel_tid_.store(static_cast<int>(gettid()), std::memory_order_release);
   driver->start();
   overflow_guard_thread_init();

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/eh_state.hpp"
 #include "base/sanitizer.hpp"
 #include "base/spinlock.hpp"
 #include "context/context.hpp"
@@ -82,6 +83,8 @@ class worker {
     ops_->exit_current(*this);
     __builtin_unreachable();
   }
+  // Clears the kernel thread's exception-handling state (a new thread's first step).
+  void reset_eh_state() noexcept { *eh_ = eh_state{}; }
   // Runs the pending post-switch action; every resumed context calls it first.
   void after_switch() noexcept { ops_->after_switch(*this); }
   // Counts an operation that finished without parking (the epoll engine's
@@ -138,6 +141,7 @@ class worker {
   bool work_visible() const noexcept;
 
   const worker_ops* ops_;
+  eh_state* eh_ = nullptr;  // this worker's kernel thread's (base/eh_state.hpp), set in main()
   context sched_ctx_;
   san_state sched_san_;
   post_action post_;

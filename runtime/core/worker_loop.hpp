@@ -124,7 +124,11 @@ struct worker_loop {
     context& from_ctx = from ? from->ctx : w.sched_ctx_;
     context& to_ctx = next ? next->ctx : w.sched_ctx_;
     san_before_switch(from ? from->san : w.sched_san_, next ? next->san : w.sched_san_, from_dying);
-    return static_cast<worker*>(context_switch(from_ctx, to_ctx, &w));
+    // The exceptions this context is handling stay with it (base/eh_state.hpp).
+    eh_state saved = *w.eh_;
+    auto* resumed = static_cast<worker*>(context_switch(from_ctx, to_ctx, &w));
+    *resumed->eh_ = saved;
+    return resumed;
   }
 
   // A yielding thread goes back to the run queue once it is saved. run_post
