@@ -123,9 +123,11 @@ struct worker_loop {
     w.current = next;
     context& from_ctx = from ? from->ctx : w.sched_ctx_;
     context& to_ctx = next ? next->ctx : w.sched_ctx_;
-    san_before_switch(from ? from->san : w.sched_san_, next ? next->san : w.sched_san_, from_dying);
     // The exceptions this context is handling stay with it (base/eh_state.hpp).
+    // Saved before the sanitizer hook: for a dying thread that hook frees
+    // ASan's fake stack, where this local may live.
     eh_state saved = *w.eh_;
+    san_before_switch(from ? from->san : w.sched_san_, next ? next->san : w.sched_san_, from_dying);
     auto* resumed = static_cast<worker*>(context_switch(from_ctx, to_ctx, &w));
     *resumed->eh_ = saved;
     return resumed;
