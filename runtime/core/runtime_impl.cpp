@@ -310,15 +310,16 @@ void runtime_impl::init_context(tcb* t) noexcept {
   // The metrics record takes the stack's highest bytes, in the page every
   // thread touches (core/run_stats.hpp); the frames start below it.
   char* rec = t->stk_lo + t->stk_size - run_stats_reserve;
-  context_make(t->ctx, rec, t->stk_size - run_stats_reserve, &thread_entry, t);
 #ifdef WEFT_ASAN
   t->san.stack_lo = t->stk_lo;
   t->san.stack_size = t->stk_size;
   // A pooled stack still carries the shadow of the frames its last thread
-  // abandoned when it switched away for good: clear it, or ASan reports the
-  // new thread's first writes there (a false stack-use-after-scope).
+  // abandoned when it switched away for good: clear it before the first
+  // write (context_make's), or ASan reports it (a false stack-use-after-scope;
+  // the dying thread's switch_to keeps a local near the top, base/eh_state.hpp).
   __asan_unpoison_memory_region(t->stk_lo, t->stk_size);
 #endif
+  context_make(t->ctx, rec, t->stk_size - run_stats_reserve, &thread_entry, t);
 #ifdef WEFT_TSAN
   t->san.fiber = __tsan_create_fiber(0);
 #endif
