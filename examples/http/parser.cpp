@@ -138,7 +138,7 @@ parse_error parse_request(std::string_view head, request& out, const parse_limit
     } else if (iequals(name, "transfer-encoding")) {
       // Only "chunked" alone: gzip or a list ending in chunked would need a
       // decoder this server does not have.
-      if (have_te || !iequals(value, "chunked")) return fail(501, "Transfer-Encoding not implemented");
+      if (have_te || !iequals(value, "chunked")) return fail(501, "unsupported Transfer-Encoding (only a single chunked is accepted)");
       have_te = true;
     } else if (iequals(name, "connection")) {
       connection = value;

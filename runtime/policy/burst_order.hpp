@@ -19,6 +19,7 @@
 #include "core/policy.hpp"
 #include "core/runtime_impl.hpp"
 #include "core/tcb.hpp"
+#include "core/worker_loop.hpp"
 
 namespace weft::detail {
 
@@ -92,6 +93,21 @@ class burst_queue {
   std::vector<burst_entry> entries_;
   std::uint64_t seq_ = 0;
   std::atomic<std::size_t> count_{0};
+};
+
+// A policy ordered by Better (sjf.cpp, hrrn.cpp name theirs).
+template <class Better>
+class burst_policy final : public policy {
+ public:
+  bool push(tcb* t, enqueue_kind) noexcept override { return q_.push(t); }
+  tcb* pop() noexcept { return q_.take_best(); }
+  tcb* spill() noexcept { return q_.spill(); }
+  tcb* steal_into(burst_policy&) noexcept { return q_.take_best(); }
+  bool empty() const noexcept override { return q_.empty(); }
+  const worker_ops& loop() const noexcept override { return worker_loop<burst_policy>::ops; }
+
+ private:
+  burst_queue<Better> q_;
 };
 
 }  // namespace weft::detail

@@ -7,7 +7,6 @@
 // thread was last queued. Decides only at a switch, like every policy here.
 #include <memory>
 
-#include "core/worker_loop.hpp"
 #include "policy/burst_order.hpp"
 #include "policy/registry.hpp"
 
@@ -28,21 +27,8 @@ struct higher_ratio {
   }
 };
 
-class hrrn_policy final : public policy {
- public:
-  bool push(tcb* t, enqueue_kind) noexcept override { return q_.push(t); }
-  tcb* pop() noexcept { return q_.take_best(); }
-  tcb* spill() noexcept { return q_.spill(); }
-  tcb* steal_into(hrrn_policy&) noexcept { return q_.take_best(); }
-  bool empty() const noexcept override { return q_.empty(); }
-  const worker_ops& loop() const noexcept override { return worker_loop<hrrn_policy>::ops; }
-
- private:
-  burst_queue<higher_ratio> q_;
-};
-
 }  // namespace
 
-std::unique_ptr<policy> make_hrrn_policy(const options&) { return std::make_unique<hrrn_policy>(); }
+std::unique_ptr<policy> make_hrrn_policy(const options&) { return std::make_unique<burst_policy<higher_ratio>>(); }
 
 }  // namespace weft::detail

@@ -8,7 +8,6 @@
 // blocks or ends.
 #include <memory>
 
-#include "core/worker_loop.hpp"
 #include "policy/burst_order.hpp"
 #include "policy/registry.hpp"
 
@@ -21,21 +20,8 @@ struct shorter_burst {
   }
 };
 
-class sjf_policy final : public policy {
- public:
-  bool push(tcb* t, enqueue_kind) noexcept override { return q_.push(t); }
-  tcb* pop() noexcept { return q_.take_best(); }
-  tcb* spill() noexcept { return q_.spill(); }
-  tcb* steal_into(sjf_policy&) noexcept { return q_.take_best(); }
-  bool empty() const noexcept override { return q_.empty(); }
-  const worker_ops& loop() const noexcept override { return worker_loop<sjf_policy>::ops; }
-
- private:
-  burst_queue<shorter_burst> q_;
-};
-
 }  // namespace
 
-std::unique_ptr<policy> make_sjf_policy(const options&) { return std::make_unique<sjf_policy>(); }
+std::unique_ptr<policy> make_sjf_policy(const options&) { return std::make_unique<burst_policy<shorter_burst>>(); }
 
 }  // namespace weft::detail
