@@ -173,6 +173,33 @@ void respond_error(std::string& out, int status, bool keep_alive, std::string_vi
 // ---------------------------------------------------------------------------
 // Static files
 
+// Where openat2 is missing (kernels before 5.6, qemu-user): one openat per
+// segment with O_NOFOLLOW, so a symlink anywhere on the way fails with ELOOP
+// as RESOLVE_NO_SYMLINKS would. target_to_path has already refused "..",
+// so no segment can climb out of the root.
+int open_beneath_by_steps(int root_fd, const std::string& rel) {
+  int dir = ::openat(root_fd, ".", O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+  if (dir < 0) return -errno;
+  std::size_t at = 0;
+  while (at < rel.size()) {
+    std::size_t end = rel.find('/', at);
+    if (end == std::string::npos) end = rel.size();
+    std::string seg = rel.substr(at, end - at);
+    at = end + 1;
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      ::close(dir);
+      return -EXDEV;
+    }
+    int next = ::openat(dir, seg.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    int err = errno;
+    ::close(dir);
+    if (next < 0) return -err;
+    dir = next;
+  }
+  return dir;
+}
+
 // Opens `rel` under the root directory `root_fd` so the kernel refuses any
 // way out of it: ".." that climbs above the root, absolute paths and
 // symlinks anywhere on the way (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS).
@@ -184,6 +211,7 @@ int open_beneath(int root_fd, const std::string& rel) {
     how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
     long fd = ::syscall(SYS_openat2, root_fd, rel.empty() ? "." : rel.c_str(), &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS) return open_beneath_by_steps(root_fd, rel);
     return fd < 0 ? -errno : static_cast<int>(fd);
   });
 }
