@@ -20,6 +20,7 @@
 #include <pthread.h>
 
 #include "base/clock.hpp"
+#include "base/futex.hpp"
 #include "base/log.hpp"
 #include "core/runtime_impl.hpp"
 #include "core/tcb.hpp"
@@ -206,6 +207,8 @@ monitor::~monitor() {
     stop_ = true;
   }
   cv_.notify_all();
+  std::atomic<std::uint32_t>& word = rt_.idle.watcher_word();
+  if (word.exchange(0, std::memory_order_seq_cst) == 1) futex_wake(word);
   thread_.join();
   if (threshold_ns_ != 0) uninstall_handler(signal_);
 }
@@ -245,18 +248,34 @@ void monitor::run() {
                                              : std::min(threshold_ns_, handoff_ns_);
   auto period = std::clamp(std::chrono::nanoseconds(shortest / 4), std::chrono::nanoseconds(1'000'000),
                            std::chrono::nanoseconds(100'000'000));
-  // While every worker idles the monitor backs off, doubling its sleep up to
-  // 8 periods (Go's sysmon does the same): an idle runtime wakes it a few
-  // dozen times a second, and a stall that starts then is seen a few
-  // periods late.
-  auto wait = period;
   std::unique_lock lk(mu_);
-  while (!cv_.wait_for(lk, wait, [&] { return stop_; })) {
+  while (!cv_.wait_for(lk, period, [&] { return stop_; })) {
     lk.unlock();
     bool busy = scan();
+    if (!busy) sleep_while_parked();
     lk.lock();
-    wait = busy ? period : std::min(wait * 2, period * 8);
   }
+}
+
+// While every active worker sleeps, nothing can stall: the monitor sleeps
+// too, until a worker wakes (idle_protocol::transition_from_parked wakes
+// it), so an idle runtime costs no periodic wake-ups. Dekker with that
+// step: this stores the flag and then reads the parked count, the worker
+// changes the count and then reads the flag (all seq_cst), so either the
+// monitor sees the worker awake or the worker sees the monitor asleep.
+void monitor::sleep_while_parked() {
+  std::atomic<std::uint32_t>& word = rt_.idle.watcher_word();
+  word.store(1, std::memory_order_seq_cst);
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) {
+      word.store(0, std::memory_order_relaxed);
+      return;
+    }
+  }
+  while (word.load(std::memory_order_seq_cst) == 1 && rt_.idle.parked() >= static_cast<int>(rt_.active_target()))
+    futex_wait(word, 1, -1);
+  word.store(0, std::memory_order_relaxed);
 }
 
 bool monitor::scan() {
@@ -286,10 +305,12 @@ void monitor::check_handoff(unsigned index, std::uint64_t since, std::uint64_t n
   // Computing, not stuck: the hand-off cannot help it (preemption's job).
   char state = kernel_state(index);
   if (state == 0 || state == 'R') return;
-  handed_[index] = since;  // once per stall
-  // The spare first: for a moment one worker too many is active, never one too few.
+  // The spare first: for a moment one worker too many is active, never one
+  // too few. None free now (a dormant one still runs its last thread):
+  // the next scan tries again.
   worker* spare = rt_.activate_spare(w);
   if (!spare) return;
+  handed_[index] = since;  // once per stall
   w.make_dormant();
   WEFT_LOG_DEBUG("monitor", "worker %u stuck in a blocking call for %.1f ms: its queue goes to worker %u", index,
                  static_cast<double>(ticks_to_ns(now - since)) / 1e6, spare->index);

@@ -104,6 +104,7 @@ class monitor {
 
   void run();
   bool scan();  // true if some worker runs a green thread
+  void sleep_while_parked();
   void check_stall(unsigned index, std::uint64_t since, std::uint64_t now);
   void check_handoff(unsigned index, std::uint64_t since, std::uint64_t now);
   // The state letter /proc gives the kernel thread of worker index ('R'

@@ -325,7 +325,9 @@ struct worker_loop {
       w.driver->poll();
       pass_queue_on(w);
       while (tcb* t = w.pop_inbox()) {
-        if (prepare(w, t)) return t;
+        if (!prepare(w, t)) continue;
+        w.rt.idle.wake_watcher();  // it may stall like any other
+        return t;
       }
       if (w.active()) return nullptr;
       idle_protocol::park(w, w.timers.next_deadline());
