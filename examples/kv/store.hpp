@@ -61,6 +61,7 @@ struct zset {
   bool set(std::string_view member, double score);
   // Removes the member; true if it was there. Throws nothing.
   bool erase(std::string_view member) noexcept;
+  // Members. Throws nothing.
   std::size_t size() const noexcept { return scores.size(); }
 };
 
@@ -73,6 +74,7 @@ struct value {
   std::variant<std::string, std::deque<std::string>, string_set, string_map, zset> data;
   std::int64_t expire_at = 0;  // steady-clock ms; 0 = no TTL
 
+  // Which of the five types it holds. Throws nothing.
   type kind() const noexcept { return static_cast<type>(data.index()); }
 };
 
@@ -121,10 +123,13 @@ class store {
   // Throws std::bad_alloc only.
   explicit store(std::size_t shards = 64);
 
+  // How many shards (a power of two). Throws nothing.
   std::size_t shard_count() const noexcept { return shards_.size(); }
   // The index of the shard that holds `key`. Throws nothing.
   std::size_t index_of(std::string_view key) const noexcept { return key_hash{}(key) & mask_; }
+  // Shard i (< shard_count()). Throws nothing.
   shard& at(std::size_t i) noexcept { return *shards_[i]; }
+  // The shard that holds `key`. Throws nothing.
   shard& shard_of(std::string_view key) noexcept { return at(index_of(key)); }
 
   // Locks the shards of `keys` (each once, in index order) and returns the
