@@ -1,4 +1,5 @@
 // Set commands: SADD SREM SMEMBERS SISMEMBER SCARD SPOP.
+#include <atomic>
 #include <mutex>
 #include <random>
 
@@ -75,7 +76,10 @@ void spop(context& c, session&, const args_t& a, std::string& out) {
   string_set* s = typed<string_set>(sh, a[1], false, out, wrong);
   if (wrong) return;
   if (!s) return a.size() == 3 ? resp::array(out, 0) : resp::null_bulk(out);
-  thread_local std::minstd_rand rng{std::random_device{}()};
+  // Not thread_local: a green thread may move to another worker at any
+  // park, and the compiler may keep a thread_local's address across it.
+  static std::atomic<std::uint32_t> seed{0x9e3779b9u};
+  std::minstd_rand rng{seed.fetch_add(0x9e3779b9u, std::memory_order_relaxed)};
   std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(count), s->size());
   if (a.size() == 3) resp::array(out, n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -178,6 +178,10 @@ check((m["type"], m["pattern"], m["channel"], m["data"]), ("pmessage", "sport.*"
 sub.unsubscribe("news")
 m = sub.get_message(timeout=10)
 check((m["type"], m["channel"]), ("unsubscribe", "news"), "UNSUBSCRIBE confirmation")
+sub.punsubscribe("sport.*")
+m = sub.get_message(timeout=10)
+check((m["type"], m["channel"]), ("punsubscribe", "sport.*"), "PUNSUBSCRIBE confirmation")
+check(r.publish("sport.golf", "x"), 0, "no subscriber after PUNSUBSCRIBE")
 check(r.publish("news", "again"), 0, "no subscriber after UNSUBSCRIBE")
 sub.close()
 
@@ -209,6 +213,31 @@ for t in threads:
     t.join()
 check(all(seen[k] == list(range(200)) for k in range(4)), True, "fan-in: all 800 messages, in order per publisher")
 sub.close()
+
+# Introspection as redis-cli and client libraries use it
+check(r.command_count() >= 60, True, "COMMAND COUNT")
+docs = r.execute_command("COMMAND DOCS", "get")
+check(docs[0], "get", "COMMAND DOCS names the command")
+check(dict(zip(docs[1][::2], docs[1][1::2]))["group"], "string", "COMMAND DOCS group")
+info = r.execute_command("COMMAND INFO", "get")
+check((info[0][0], info[0][1], info[0][3]), ("get", 2, 1), "COMMAND INFO name, arity, first key")
+check(len(r.execute_command("COMMAND")), r.command_count(), "COMMAND lists every command")
+r.set("only-string", "v")
+r.rpush("only-list", "v")
+check(list(r.scan_iter(match="only-*", _type="list")), ["only-list"], "SCAN TYPE")
+
+# QUIT: answered, then the connection is closed
+q = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+conn = q.connection_pool.get_connection("QUIT")
+conn.send_command("QUIT")
+check(conn.read_response(), "OK", "QUIT answers OK")
+try:
+    conn.send_command("PING")
+    conn.read_response()
+    closed = False
+except (redis.ConnectionError, OSError):
+    closed = True
+check(closed, True, "QUIT closes the connection")
 
 check(r.flushdb(), True, "FLUSHDB")
 check(r.dbsize(), 0, "DBSIZE after FLUSHDB")

@@ -279,7 +279,8 @@ TEST_P(KvServerProcess, ThousandConcurrentClientsLoseNoIncrement) {
   }
   auto s = start();
   ASSERT_TRUE(s);
-  constexpr int clients = 1000, threads = 8, rounds = 5, per_round = 10;
+  constexpr int clients = 1000, threads = 8, per_round = 10;
+  const int rounds = count(5);
   std::vector<client> conns;
   for (int i = 0; i < clients; ++i) {
     conns.push_back(connect());
