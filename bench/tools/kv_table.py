@@ -47,9 +47,15 @@ def section(data):
     c = data["context"]
     cmd = (f"redis-benchmark -q -n {c['requests']} -c {c['clients']} -P <1|16> [-t set,get] --csv")
     out = [BEGIN,
-           f"Measured by `bench/run_kv_benchmarks.sh` (weft commit {c['weft_commit']}, {c['cpus']} CPUs "
-           f"{c['machine']}, kv_server `--workers {c['kv_workers']}`): each server in turn, "
-           f"`{cmd}`. Requests per second (k = thousands); ratios above 1 favour kv_server.", ""]
+           f"Measured by `KV_BENCH_N={c['requests']} bench/run_kv_benchmarks.sh` (weft commit {c['weft_commit']}, "
+           f"{c['cpus']} CPUs {c['machine']}). The servers:", "",
+           "```sh",
+           f"kv_server --port P1 --workers {c['kv_workers']}",
+           "redis-server --port P2 --save '' --appendonly no",
+           "redis-server --port P3 --save '' --appendonly no --io-threads 2",
+           "```", "",
+           f"and against each in turn `{cmd}`. Requests per second (k = thousands); "
+           "ratios above 1 favour kv_server.", ""]
     for pipeline in (1, 16):
         for tests, name in (("default", "default test list"), ("set+get", "`-t set,get`")):
             out += [f"**-P {pipeline}, {name}**", "", table(data, pipeline, tests), ""]
