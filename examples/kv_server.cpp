@@ -169,10 +169,11 @@ void linger_close(io::socket& conn, io::buffered_reader& in) {
   }
 }
 
-void serve_connection(io::socket& conn, server& srv) {
-  io::buffered_reader in(conn, srv.cfg.max_request);
+// Reads, runs and answers commands until the client leaves, sends QUIT or
+// something malformed. Throws what the socket throws (a reset, a write
+// that timed out, closed at shutdown).
+void serve_commands(io::socket& conn, io::buffered_reader& in, kv::session& s, server& srv) {
   kv::resp::parser parser(srv.lim);
-  kv::session s(conn);
   std::string out;
   auto flush = [&] {
     if (out.empty()) return;
@@ -225,20 +226,29 @@ void serve_connection(io::socket& conn, server& srv) {
   }
   flush();
   if (protocol_error) {
-    s.sub.reset();  // its writer has sent the error reply when this returns
+    s.end_subscriber();  // its writer has sent the error reply when this returns
     linger_close(conn, in);
   }
+}
+
+void serve_connection(io::socket& conn, server& srv) {
+  io::buffered_reader in(conn, srv.cfg.max_request);
+  kv::session s(conn);
+  try {
+    serve_commands(conn, in, s, srv);
+  } catch (const std::system_error&) {
+    // Reset by the peer, a write that timed out, closed at shutdown: this
+    // connection is done, the others are not concerned.
+  }
+  // The session ends here, outside the handler and after the unwinding:
+  // ending a subscriber parks (a lock, a join), and a green thread must not
+  // park inside a catch block (http_server.cpp says why).
 }
 
 void connection_thread(io::socket conn, server& srv) {
   if (!srv.conns.add(&conn)) return;
   srv.info.connected.fetch_add(1, std::memory_order_relaxed);
-  try {
-    serve_connection(conn, srv);
-  } catch (const std::system_error&) {
-    // Reset by the peer, a write that timed out, closed at shutdown: this
-    // connection is done, the others are not concerned.
-  }
+  serve_connection(conn, srv);
   srv.info.connected.fetch_sub(1, std::memory_order_relaxed);
   srv.conns.remove(&conn);
 }

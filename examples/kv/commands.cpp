@@ -16,10 +16,11 @@
 
 namespace kv {
 
-session::~session() {
+void session::end_subscriber() noexcept {
   if (!sub) return;
   for (auto& c : sub->channels) ps->unsubscribe(sub, c);
   for (auto& p : sub->patterns) ps->punsubscribe(sub, p);
+  sub.reset();  // the registry held the only other references
 }
 
 namespace cmd {

@@ -41,9 +41,13 @@ struct context {
 // One connection's state.
 struct session {
   explicit session(weft::io::socket& s) : sock(&s) {}
-  // Unsubscribes from everything (so no publisher reaches a dead
-  // connection), then lets the subscriber's writer finish. Throws nothing.
-  ~session();
+  // Ends the subscriber: unsubscribes from everything (so no publisher
+  // reaches a dead connection), then waits for its writer to send what is
+  // queued. Throws nothing.
+  ~session() { end_subscriber(); }
+  // The same, before the session ends; from then on replies are written
+  // directly again. Throws nothing.
+  void end_subscriber() noexcept;
   weft::io::socket* sock;
   std::string name;                 // CLIENT SETNAME
   std::shared_ptr<subscriber> sub;  // from the first (P)SUBSCRIBE on: every reply goes through it

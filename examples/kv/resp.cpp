@@ -81,6 +81,10 @@ status parser::parse(std::string_view in) {
   return status::complete;
 }
 
+namespace {
+bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\0'; }
+}  // namespace
+
 status parser::parse_inline(std::string_view in) {
   std::size_t eol = in.find('\n', pos_);
   if (eol == std::string_view::npos) {
@@ -91,6 +95,18 @@ status parser::parse_inline(std::string_view in) {
   std::string_view line = in.substr(pos_, eol - pos_);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   pos_ = eol + 1;
+  args_.clear();
+  if (line.find_first_of("\"'") == std::string_view::npos) {
+    // No quotes, so no escapes: the words are views into the input, as
+    // multibulk arguments are (redis-benchmark's PING_INLINE, telnet).
+    for (std::size_t i = 0; i < line.size();) {
+      while (i < line.size() && blank(line[i])) ++i;
+      std::size_t start = i;
+      while (i < line.size() && !blank(line[i])) ++i;
+      if (i > start) args_.push_back(line.substr(start, i - start));
+    }
+    return args_.empty() ? status::empty : status::complete;
+  }
   inline_store_.clear();
   if (!split_inline(line, inline_store_)) return fail("unbalanced quotes in request");
   if (inline_store_.empty()) return status::empty;
@@ -105,7 +121,6 @@ int hex_value(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\0'; }
 }  // namespace
 
 bool split_inline(std::string_view line, std::vector<std::string>& out) {

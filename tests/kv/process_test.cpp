@@ -267,6 +267,24 @@ TEST_P(KvServerProcess, SlowSubscriberIsDisconnectedAndPublishersGoOn) {
   expect_clean_exit(*s);
 }
 
+TEST_P(KvServerProcess, SubscriberSendingBadInputIsUnsubscribedAndClosed) {
+  auto s = start();
+  ASSERT_TRUE(s);
+  client sub = connect();
+  std::string confirm = "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n";
+  EXPECT_EQ(ask(sub, "SUBSCRIBE c\r\n", confirm.size()), confirm);
+  client pub = connect();
+  EXPECT_EQ(ask(pub, "PUBLISH c m\r\n", 4), ":1\r\n");
+  std::string msg = "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n";
+  std::string err = "-ERR Protocol error: invalid bulk length\r\n";
+  EXPECT_EQ(ask(sub, "*1\r\n$x\r\n", msg.size() + err.size()), msg + err);
+  EXPECT_EQ(sub.expect_eof_or_reset(), "");
+  // Gone from the registry: nobody receives, and nothing touches the
+  // closed connection (ASan builds would see it).
+  EXPECT_EQ(ask(pub, "PUBLISH c m\r\n", 4), ":0\r\n");
+  expect_clean_exit(*s);
+}
+
 TEST_P(KvServerProcess, ThousandConcurrentClientsLoseNoIncrement) {
   // 1000 clients need more descriptors than the usual soft limit of 1024
   // (here and in the server, which inherits it and raises its own too).
