@@ -4,6 +4,7 @@
 // process_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -85,8 +86,16 @@ TEST(KvStore, ShardsLockedInIndexOrderOnce) {
   in_runtime([] {
     kv::store st(8);
     std::vector<std::string_view> keys{"a", "b", "a", "c", "d", "e", "f", "g", "h"};
+    std::vector<std::size_t> want;
+    for (auto k : keys) want.push_back(st.index_of(k));
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
     auto locks = st.lock_keys(keys);
-    for (std::size_t i = 1; i < locks.size(); ++i) EXPECT_LT(locks[i - 1].mutex(), locks[i].mutex()) << i;
+    ASSERT_EQ(locks.size(), want.size());
+    for (std::size_t i = 0; i < locks.size(); ++i) {
+      EXPECT_EQ(locks[i].mutex(), &st.at(want[i]).mu) << i;
+      EXPECT_TRUE(locks[i].owns_lock()) << i;
+    }
   });
 }
 
