@@ -173,10 +173,10 @@ TEST(Handoff, ManyThreadsRunExactlyOnceWhileTwoWorkersAreStuck) {
       b.release();
     });
     weft::spawn_in(rt, [&] {
-      char c;
-      auto r1 = weft::spawn([&] { EXPECT_EQ(::read(a.fd[0], &c, 1), 1); });
+      char c1, c2;
+      auto r1 = weft::spawn([&] { EXPECT_EQ(::read(a.fd[0], &c1, 1), 1); });
       weft::this_thread::yield();
-      auto r2 = weft::spawn([&] { EXPECT_EQ(::read(b.fd[0], &c, 1), 1); });
+      auto r2 = weft::spawn([&] { EXPECT_EQ(::read(b.fd[0], &c2, 1), 1); });
       weft::this_thread::yield();
       std::vector<weft::thread<void>> ts;
       for (int i = 0; i < n; ++i) ts.push_back(weft::spawn([&] { runs.fetch_add(1); }));
