@@ -3,6 +3,7 @@
 // of high-priority work).
 #include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_support.hpp"
@@ -123,6 +124,41 @@ TEST(Policy, PriorityPolicyOnSeveralWorkersRunsEverything) {
     for (auto& t : ts) t.join();
   });
   EXPECT_EQ(ran.load(), 2000 / spawn_scale_down);
+}
+
+// Threads spawned from outside wait in the global queue, which a worker
+// drains in batches into its own queue. The priority queues link their
+// threads through the same field as the global list: the batch must read
+// each link before the push reuses it (it once followed a reused link).
+TEST(Policy, BatchFromTheGlobalQueueKeepsEveryThread) {
+  for (auto kind : {weft::policy_kind::priority, weft::policy_kind::aging, weft::policy_kind::sjf,
+                    weft::policy_kind::hrrn, weft::policy_kind::fifo}) {
+    weft::options o;
+    o.workers = 1;
+    o.policy = kind;
+    weft::runtime rt(o);
+    std::atomic<int> ran{0};
+    std::atomic<bool> go{false};
+    std::atomic<bool> holding{false};
+    // Holds the only worker (computing, so no hand-off either) until every
+    // thread below is queued globally.
+    auto holder = weft::spawn_in(rt, [&] {
+      holding = true;
+      while (!go.load()) {
+      }
+    });
+    while (!holding.load()) std::this_thread::yield();
+    std::vector<weft::thread<void>> ts;
+    for (int i = 0; i < 300; ++i) {
+      weft::spawn_attrs a;
+      a.priority = i % 7;
+      ts.push_back(weft::spawn_in(rt, [&] { ran.fetch_add(1); }, a));
+    }
+    go = true;
+    for (auto& t : ts) t.join();
+    holder.join();
+    EXPECT_EQ(ran.load(), 300) << static_cast<int>(kind);
+  }
 }
 
 }  // namespace

@@ -587,9 +587,11 @@ tcb* runtime_impl::global_pop_into(worker& w) noexcept {
   std::size_t taken = 1;
   while (taken < want && global_head_) {
     tcb* t = global_head_;
+    // Read before the push: a queue may link its threads through `next`
+    // too (the priority policy's lists), so after it the field is the queue's.
+    tcb* after = t->next;
     if (!w.runq->push(t, enqueue_kind::spawned)) break;  // local ring full: leave the rest
-    global_head_ = t->next;
-    t->next = nullptr;
+    global_head_ = after;
     ++taken;
   }
   if (!global_head_) global_tail_ = nullptr;

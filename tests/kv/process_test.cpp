@@ -138,6 +138,7 @@ bool read_at_least(client& c, std::string& buf, std::size_t n) {
   char tmp[65536];
   while (buf.size() < n) {
     ssize_t got = ::recv(c.fd(), tmp, sizeof tmp, 0);
+    if (got < 0 && errno == EINTR) continue;  // a signal for this process (SIGCHLD of a server)
     if (got <= 0) return false;
     buf.append(tmp, static_cast<std::size_t>(got));
   }
@@ -322,6 +323,7 @@ TEST_P(KvServerProcess, ThousandConcurrentClientsLoseNoIncrement) {
           int lines = 0;
           while (lines < per_round) {
             ssize_t n = ::recv(conns[i].fd(), &ch, 1, 0);
+            if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
               errors.add("client " + std::to_string(i) + ": connection ended");
               return;
