@@ -33,7 +33,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/weftConfigVersion.c
 # Findweft_uring.cmake: weftConfig.cmake finds liburing with it for a
 # consumer of the static library.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weftConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/weftConfigVersion.cmake
-              ${CMAKE_CURRENT_LIST_DIR}/Findweft_uring.cmake
+              ${CMAKE_CURRENT_LIST_DIR}/Findweft_uring.cmake ${CMAKE_CURRENT_LIST_DIR}/Findweft_unwind.cmake
   DESTINATION ${WEFT_CMAKE_INSTALL_DIR})
 
 # weft.pc. A static libweft.a is useless without its dependencies, so they
@@ -46,6 +46,14 @@ endif()
 set(pc_deps_requires "")
 if(WEFT_HAVE_LIBURING)
   set(pc_deps_requires "liburing")
+endif()
+if(WEFT_HAVE_LIBUNWIND)
+  # libunwind-generic.pc requires libunwind.pc itself.
+  if(pc_deps_requires STREQUAL "")
+    set(pc_deps_requires "libunwind-generic")
+  else()
+    string(APPEND pc_deps_requires ", libunwind-generic")
+  endif()
 endif()
 if(WEFT_PACKAGE_LIBRARY_TYPE STREQUAL "SHARED_LIBRARY")
   set(WEFT_PC_KIND "shared library")

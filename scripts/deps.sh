@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages weft needs, only if some are missing, so
 # it is quick (no apt-get at all) on a machine that already has them.
 #   bash scripts/deps.sh demo   # compiler and CMake: enough for the demo
-#   bash scripts/deps.sh test   # everything CI uses (sanitizers, Boost, cross, qemu)
+#   bash scripts/deps.sh test   # everything CI uses (sanitizers, Boost, cross, qemu,
+#                               # libunwind for dump backtraces, gdb for the gdb-extension test)
 set -euo pipefail
 
 profile=${1:-test}
@@ -10,7 +11,8 @@ demo_pkgs=(build-essential cmake ninja-build pkg-config liburing-dev)
 test_pkgs=("${demo_pkgs[@]}"
   libboost-context-dev libboost-fiber-dev
   libgtest-dev googletest libbenchmark-dev
-  g++-aarch64-linux-gnu qemu-user python3)
+  g++-aarch64-linux-gnu qemu-user python3
+  libunwind-dev gdb)
 
 case "$profile" in
   demo) pkgs=("${demo_pkgs[@]}") ;;

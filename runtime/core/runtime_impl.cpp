@@ -104,6 +104,13 @@ void runtime_impl::check_options(const options& o) {
     throw error(errc::invalid_argument, "options.stall_signal: signal " + std::to_string(o.stall_signal) +
                                             " cannot carry stall reports (want a catchable signal that is not a fault, "
                                             "e.g. SIGURG or SIGRTMIN+n)");
+  if (o.dump_signal != 0 && !monitor::signal_usable(o.dump_signal))
+    throw error(errc::invalid_argument, "options.dump_signal: signal " + std::to_string(o.dump_signal) +
+                                            " cannot ask for a thread dump (want 0 for none, or a catchable signal "
+                                            "that is not a fault, e.g. SIGQUIT)");
+  if (o.dump_signal != 0 && o.stall_threshold.count() != 0 && o.dump_signal == o.stall_signal)
+    throw error(errc::invalid_argument, "options.dump_signal: signal " + std::to_string(o.dump_signal) +
+                                            " is options.stall_signal too; the two need different signals");
   if (o.initial_burst.count() < 0)
     throw error(errc::invalid_argument,
                 "options.initial_burst: must not be negative, got " + std::to_string(o.initial_burst.count()) + " us");
@@ -143,6 +150,7 @@ void runtime_impl::start() {
   try {
     for (auto& w : workers_) w->start();
     start_monitor();
+    if (opts.dump_signal != 0) dump_listener_ = std::make_unique<dump_listener>(*this, opts.dump_signal);
   } catch (const std::system_error& e) {
     life_.fetch_or(stopped_bit);
     for (auto& w : workers_) w->notify();
@@ -167,6 +175,8 @@ void runtime_impl::shutdown() {
   // A foreign waker may still be notifying a worker about a thread that has
   // since ended; it is a few instructions from done and never blocks.
   while (foreign_enqueues_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  // Kept until every thread ended: a program hung in shutdown is what a dump is for.
+  dump_listener_.reset();
   stop_monitor();
   for (auto& w : workers_) w->notify();
   for (auto& w : workers_) w->join_thread();
@@ -735,6 +745,18 @@ tcb* runtime_impl::find_and_ref(thread_id id) {
   }
   if (!found) throw error(errc::no_such_thread, "no live green thread has id " + std::to_string(id));
   return found;
+}
+
+std::vector<tcb*> runtime_impl::ref_all() {
+  std::vector<tcb*> out;
+  std::lock_guard fl(family_lock_);
+  walk([&](tcb* t) {
+    std::uint32_t r = t->refs.load(std::memory_order_relaxed);
+    while (r != 0 && !t->refs.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel)) {
+    }
+    if (r != 0) out.push_back(t);  // zero: being freed
+  });
+  return out;
 }
 
 runtime_impl* runtime_for_caller() noexcept {
