@@ -68,6 +68,10 @@ else()
   set(WEFT_PC_REQUIRES_PRIVATE "")
   set(WEFT_PC_LIBS_PRIVATE "")
 endif()
+# The gdb extension (info weft-threads, weft-bt): `source` it from gdb
+# (docs/debugging.md).
+install(FILES scripts/gdb/weft.py DESTINATION ${CMAKE_INSTALL_DATADIR}/weft/gdb)
+
 set(WEFT_PC_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   # Absolute directories were asked for: the file cannot be relocatable.

@@ -35,6 +35,20 @@ constexpr layout frame{160, 144, 176, {64, 72, 80, 88, 96, 104, 112, 120, 128, 1
 
 }  // namespace
 
+bool saved_context_layout(int& pc, int& fp, int& size, int (&callee)[11]) noexcept {
+#ifdef WEFT_NO_SAVED_LAYOUT
+  pc = fp = size = -1;
+  for (int& c : callee) c = -1;
+  return false;
+#else
+  pc = frame.pc;
+  fp = frame.fp;
+  size = frame.sp_after;
+  for (int i = 0; i < 11; ++i) callee[i] = frame.callee[i];
+  return true;
+#endif
+}
+
 bool decode_saved_context(std::uint64_t saved_sp, saved_reader read, void* cookie, saved_regs& out) noexcept {
 #ifdef WEFT_NO_SAVED_LAYOUT
   (void)saved_sp, (void)read, (void)cookie, (void)out;

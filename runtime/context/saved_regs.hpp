@@ -24,6 +24,11 @@ struct saved_regs {
 // caller reads from a snapshot of the stack). False if this build cannot
 // decode the backend's frame (a Boost.Context version whose layout was not
 // checked) or a read failed.
+// The frame's layout as byte offsets from the saved sp, for readers outside
+// this process (scripts/gdb/weft.py reads them from core/debug_root.hpp):
+// pc, fp, the frame's size and callee[i] (-1: not saved). False if unknown.
+bool saved_context_layout(int& pc, int& fp, int& size, int (&callee)[11]) noexcept;
+
 using saved_reader = bool (*)(void* cookie, std::uint64_t addr, std::uint64_t& out);
 bool decode_saved_context(std::uint64_t saved_sp, saved_reader read, void* cookie, saved_regs& out) noexcept;
 

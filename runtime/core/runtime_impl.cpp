@@ -142,6 +142,7 @@ runtime_impl::runtime_impl(const options& o, runtime_parts p)
 
 runtime_impl::~runtime_impl() {
   shutdown();
+  debug_unregister(debug_node_);
   std::lock_guard lk(g_runtimes_mu);
   g_runtimes.erase(std::remove(g_runtimes.begin(), g_runtimes.end(), this), g_runtimes.end());
 }
@@ -157,6 +158,9 @@ void runtime_impl::start() {
     for (auto& w : workers_) w->join_thread();
     throw error(errc::resource_exhausted, std::string("cannot start worker threads: ") + e.what());
   }
+  debug_node_.threads = &vroot_first_child_;
+  debug_node_.workers = worker_count();
+  debug_register(debug_node_);
   std::lock_guard lk(g_runtimes_mu);
   g_runtimes.push_back(this);
 }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/debug_root.hpp"
 #include "core/dump_signal.hpp"
 #include "core/idle.hpp"
 #include "core/monitor.hpp"
@@ -170,6 +171,8 @@ class runtime_impl {
   tcb* root_ = nullptr;
   bool root_next_ = false;
   tcb* vroot_first_child_ = nullptr;
+  // This runtime in weft_debug_root's list (core/debug_root.hpp), for debuggers.
+  weft_debug_runtime debug_node_{};
   // join_any waiters of every thread; waiter::data names the parent waiting.
   wait_queue join_any_q_;
   // Joiners, hashed by thread id (Go's semtable idea): a queue per TCB would
