@@ -10,6 +10,7 @@
 #include <string>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "test_support.hpp"
@@ -179,7 +180,10 @@ TEST(Dump, SignalPrintsTheDumpFromAThreadOfItsOwn) {
       auto rx = weft::spawn([&] { return weft_test_dump_wait_on_channel(&ch); }, a);
       id = rx.id();
       ASSERT_TRUE(blocked_on(id, weft::wait_reason::channel_recv));
-      ::kill(::getpid(), SIGUSR2);
+      // To this kernel thread, not the process: under TSan a signal waits
+      // for its thread's next intercepted call, and a worker asleep in a raw
+      // io_uring_enter may never make one while the test waits.
+      ::pthread_kill(::pthread_self(), SIGUSR2);
       // Written by another thread: complete once the trailer is there.
       EXPECT_TRUE(eventually([&] { return contains(text(), "weft: end of dump"); }, 60s));
       EXPECT_TRUE(ch.send(1).ok());

@@ -134,7 +134,10 @@ void print_thread(std::FILE* out, const thread_info& i, const capture& c, symbol
     return;
   }
   if (!c.has_stack) {
-    if (i.state != thread_state::terminated) std::fprintf(out, "    (not started yet: no stack)\n");
+    // Said from what the copy saw: the headline's state was read a moment later.
+    thread_state seen = state_of(c.state_word);
+    if (seen == thread_state::running) std::fprintf(out, "    (running when its stack was looked at)\n");
+    else if (seen != thread_state::terminated) std::fprintf(out, "    (not started yet: no stack)\n");
     return;
   }
   const char* missing = nullptr;

@@ -256,8 +256,13 @@ class _GreenUnwinder(Unwinder):
         if self.values is None or pending_frame.level() != 0:
             return None
         pc_r, sp_r = self.pc_sp
+        # Frame 0's id names a stack address just below the green thread's
+        # frames, not the kernel thread's real sp: gdb stops a backtrace whose
+        # next frame looks inner to (below) the one before, and the green stack
+        # may lie anywhere relative to the stack frame 0 runs on.
+        sp_type = pending_frame.read_register(sp_r).type
         info = pending_frame.create_unwind_info(
-            _FrameId(pending_frame.read_register(sp_r), pending_frame.read_register(pc_r)))
+            _FrameId(gdb.Value(self.values[sp_r] - 1).cast(sp_type), pending_frame.read_register(pc_r)))
         ulong = gdb.lookup_type("unsigned long")
         for reg, v in self.values.items():
             info.add_saved_register(reg, gdb.Value(v).cast(ulong))
