@@ -3,7 +3,8 @@
 // takes), settle for 100 ms, then the counter cpu_percent is the process's
 // CPU time over 1 s of wall time, in percent of one CPU.
 //
-//   BM_Idle_Cpu             weft runtime, 2 workers
+//   BM_Idle_Cpu             weft runtime, 2 workers (its monitor on: hand-off)
+//   BM_Idle_Cpu_NoMonitor   the same with the monitor off (handoff_threshold 0)
 //   BM_Idle_Cpu_BoostFiber  2 kernel threads under Boost.Fiber's work_stealing (default
 //                           suspend=false: idle schedulers spin, see boost_pool.hpp)
 #include <chrono>
@@ -31,18 +32,24 @@ double measure_idle_window() {
   return 100.0 * (cpu1 - cpu0) / (static_cast<double>(t1 - t0) * 1e-9);
 }
 
-void BM_Idle_Cpu(benchmark::State& state) {
+void idle_cpu(benchmark::State& state, std::chrono::milliseconds handoff) {
   double sum = 0;
   for (auto _ : state) {
     weft::options opts;
     opts.workers = 2;
+    opts.handoff_threshold = handoff;
     weft::runtime rt(opts);
     weft::spawn_in(rt, [] {}).join();
     sum += measure_idle_window();
   }
   state.counters["cpu_percent"] = sum / static_cast<double>(state.iterations());
 }
+
+void BM_Idle_Cpu(benchmark::State& state) { idle_cpu(state, weft::options{}.handoff_threshold); }
 BENCHMARK(BM_Idle_Cpu)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_Idle_Cpu_NoMonitor(benchmark::State& state) { idle_cpu(state, std::chrono::milliseconds(0)); }
+BENCHMARK(BM_Idle_Cpu_NoMonitor)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_Idle_Cpu_BoostFiber(benchmark::State& state) {
   double sum = 0;

@@ -352,7 +352,7 @@ runtime::~runtime() {
 }
 
 void runtime::shutdown() { impl_->shutdown(); }
-unsigned runtime::workers() const noexcept { return static_cast<unsigned>(impl_->worker_count()); }
+unsigned runtime::workers() const noexcept { return impl_->active_target(); }
 std::vector<thread_info> runtime::snapshot() const { return impl_->snapshot(); }
 runtime_stats runtime::stats() const { return impl_->stats(); }
 const char* runtime::context_backend() noexcept { return context_backend_name(); }

@@ -12,7 +12,8 @@ test_pkgs=("${demo_pkgs[@]}"
   libboost-context-dev libboost-fiber-dev
   libgtest-dev googletest libbenchmark-dev
   g++-aarch64-linux-gnu qemu-user python3
-  libunwind-dev gdb)
+  libunwind-dev gdb
+  redis-tools python3-redis)  # kv_server process tests (redis-cli, redis-py); redis-server is for bench only
 
 case "$profile" in
   demo) pkgs=("${demo_pkgs[@]}") ;;

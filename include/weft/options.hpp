@@ -60,6 +60,17 @@ struct options {
   // catchable and not a fault signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP,
   // SIGABRT).
   int stall_signal = SIGURG;
+  // Hand-off: a worker whose green thread has sat longer than this in a
+  // blocking call weft does not own (read() on a pipe, sleep(), a std::mutex
+  // held elsewhere, a third-party client library) gives its ready threads to
+  // a spare worker, so they wait about this long, not the whole call (Go's
+  // sysmon does the same). Its timers, I/O and pinned threads still wait for
+  // the call. Zero turns it off. Must not be negative.
+  std::chrono::milliseconds handoff_threshold{10};
+  // Most spare workers the hand-off starts (kernel threads with their own I/O
+  // engine, started when first needed and kept for the next hand-off). At
+  // most 1024.
+  unsigned max_spare_workers = 8;
   // A signal that makes weft print every green thread to stderr (weft::dump,
   // docs/debugging.md): 0 (the default) for none; the examples use SIGQUIT
   // (Ctrl-\ in a terminal). weft replaces the signal's action while the runtime runs and

@@ -21,14 +21,15 @@ struct worker_stats {
 // The whole runtime, since it started.
 struct runtime_stats {
   std::chrono::nanoseconds uptime{0};
-  std::vector<worker_stats> workers;
+  std::vector<worker_stats> workers;  // options.workers, then the spares hand-offs started
   std::uint64_t switches = 0;   // sum over the workers
   std::uint64_t completed = 0;  // green threads that ended
   double completed_per_second = 0;  // completed / uptime
   double utilisation = 0;  // mean of the workers' utilisation
   // Time slices that forced a thread off its worker; 0 until preemption lands.
   std::uint64_t preemptions = 0;
-  // Run queues handed from a stalled worker to another; 0 until the monitor lands.
+  // Workers stuck in a blocking call weft does not own whose ready threads
+  // went to a spare worker (options::handoff_threshold).
   std::uint64_t handoffs = 0;
 };
 

@@ -43,12 +43,22 @@ void idle_protocol::transition_to_parked(worker& w) noexcept {
 }
 
 void idle_protocol::transition_from_parked(worker& w) noexcept {
-  std::lock_guard lk(mu_);
-  auto it = std::find(idle_.begin(), idle_.end(), &w);
-  if (it != idle_.end()) {  // else a waker took it off (N5)
-    idle_.erase(it);
-    nidle_.fetch_sub(1);
+  {
+    std::lock_guard lk(mu_);
+    auto it = std::find(idle_.begin(), idle_.end(), &w);
+    if (it != idle_.end()) {  // else a waker took it off (N5)
+      idle_.erase(it);
+      nidle_.fetch_sub(1);
+    }
   }
+  wake_watcher();
+}
+
+void idle_protocol::wake_watcher() noexcept {
+  // After the count changed (here or at N5, which happened before this
+  // worker's wake-up): pairs with the monitor's store of the word.
+  if (watcher_asleep_.load(std::memory_order_seq_cst) != 0 && watcher_asleep_.exchange(0) == 1)
+    futex_wake(watcher_asleep_);
 }
 
 void idle_protocol::take_handed_spinning(worker& w) noexcept {

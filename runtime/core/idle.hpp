@@ -115,6 +115,15 @@ class idle_protocol {
   void leave(worker& w) noexcept;
   // N1-N6: after publishing work; wakes one sleeper if nobody spins.
   void notify_work() noexcept;
+  // Workers on the idle list (about to sleep or asleep).
+  int parked() const noexcept { return nidle_.load(std::memory_order_seq_cst); }
+  // 1 while the monitor sleeps because every worker is parked
+  // (monitor.cpp, sleep_while_parked); a worker that wakes clears it and
+  // wakes the monitor.
+  std::atomic<std::uint32_t>& watcher_word() noexcept { return watcher_asleep_; }
+  // A worker woke: wakes the monitor if it sleeps (W6, and a dormant worker
+  // that runs a pinned thread).
+  void wake_watcher() noexcept;
 
   // W5: sleeps in w's poller until unpark(w), the deadline (steady ns, < 0:
   // none) or completions. On w's own kernel thread.
@@ -126,6 +135,7 @@ class idle_protocol {
   const int nworkers_;
   std::atomic<int> nspinning_{0};
   std::atomic<int> nidle_{0};
+  std::atomic<std::uint32_t> watcher_asleep_{0};
   std::mutex mu_;  // guards idle_
   std::vector<worker*> idle_;
 };

@@ -20,6 +20,7 @@
 #include <pthread.h>
 
 #include "base/clock.hpp"
+#include "base/futex.hpp"
 #include "base/log.hpp"
 #include "core/runtime_impl.hpp"
 #include "core/tcb.hpp"
@@ -177,17 +178,25 @@ bool monitor::signal_usable(int sig) noexcept {
   }
 }
 
-monitor::monitor(runtime_impl& rt, std::chrono::nanoseconds stall_threshold, int signal)
-    : rt_(rt), threshold_ns_(stall_threshold.count()), signal_(signal), reported_(rt.worker_count(), 0) {
-  // The first backtrace() of a process loads libgcc's unwinder (dlopen,
-  // malloc): do it here, not first in a signal handler.
-  void* warm[2];
-  (void)backtrace(warm, 2);
-  install_handler(signal_);
+monitor::monitor(runtime_impl& rt, std::chrono::nanoseconds stall_threshold, int signal,
+                 std::chrono::nanoseconds handoff_threshold)
+    : rt_(rt),
+      threshold_ns_(stall_threshold.count()),
+      signal_(signal),
+      handoff_ns_(handoff_threshold.count()),
+      reported_(rt.active_target() + rt.opts.max_spare_workers, 0),
+      handed_(reported_.size(), 0) {
+  if (threshold_ns_ != 0) {
+    // The first backtrace() of a process loads libgcc's unwinder (dlopen,
+    // malloc): do it here, not first in a signal handler.
+    void* warm[2];
+    (void)backtrace(warm, 2);
+    install_handler(signal_);
+  }
   try {
     thread_ = std::thread([this] { run(); });
   } catch (...) {
-    uninstall_handler(signal_);
+    if (threshold_ns_ != 0) uninstall_handler(signal_);
     throw;
   }
 }
@@ -198,8 +207,10 @@ monitor::~monitor() {
     stop_ = true;
   }
   cv_.notify_all();
+  std::atomic<std::uint32_t>& word = rt_.idle.watcher_word();
+  if (word.exchange(0, std::memory_order_seq_cst) == 1) futex_wake(word);
   thread_.join();
-  uninstall_handler(signal_);
+  if (threshold_ns_ != 0) uninstall_handler(signal_);
 }
 
 bool monitor::capture(worker& w, void* pc) noexcept {
@@ -231,41 +242,98 @@ bool monitor::capture(worker& w, void* pc) noexcept {
 
 void monitor::run() {
   // Look four times per threshold: a stall is seen between 1x and 1.25x
-  // the threshold.
-  auto period = std::clamp(std::chrono::nanoseconds(threshold_ns_ / 4), std::chrono::nanoseconds(1'000'000),
+  // the threshold. With both duties on, the shorter one sets the pace.
+  std::int64_t shortest = threshold_ns_ == 0 ? handoff_ns_
+                          : handoff_ns_ == 0 ? threshold_ns_
+                                             : std::min(threshold_ns_, handoff_ns_);
+  auto period = std::clamp(std::chrono::nanoseconds(shortest / 4), std::chrono::nanoseconds(1'000'000),
                            std::chrono::nanoseconds(100'000'000));
   std::unique_lock lk(mu_);
   while (!cv_.wait_for(lk, period, [&] { return stop_; })) {
     lk.unlock();
-    scan();
+    bool busy = scan();
+    if (!busy) sleep_while_parked();
     lk.lock();
   }
 }
 
-void monitor::scan() {
-  std::uint64_t threshold = ns_to_ticks(threshold_ns_);
-  for (unsigned i = 0; i < rt_.worker_count(); ++i) {
-    std::uint64_t since = rt_.worker_at(i).burst_start();
-    if (!(since & 1) || since == reported_[i]) continue;  // in its scheduler, or reported
-    std::uint64_t now = ticks();
-    if (now < since || now - since < threshold) continue;
-    reported_[i] = since;  // once per stall
-    report(i, since, ticks_to_ns(now - since));
+// While every active worker sleeps, nothing can stall: the monitor sleeps
+// too, until a worker wakes (idle_protocol::transition_from_parked wakes
+// it), so an idle runtime costs no periodic wake-ups. Dekker with that
+// step: this stores the flag and then reads the parked count, the worker
+// changes the count and then reads the flag (all seq_cst), so either the
+// monitor sees the worker awake or the worker sees the monitor asleep.
+void monitor::sleep_while_parked() {
+  std::atomic<std::uint32_t>& word = rt_.idle.watcher_word();
+  word.store(1, std::memory_order_seq_cst);
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) {
+      word.store(0, std::memory_order_relaxed);
+      return;
+    }
   }
+  while (word.load(std::memory_order_seq_cst) == 1 && rt_.idle.parked() >= static_cast<int>(rt_.active_target()))
+    futex_wait(word, 1, -1);
+  word.store(0, std::memory_order_relaxed);
 }
 
-bool monitor::asleep_in_kernel(unsigned index, std::string& where) const {
+bool monitor::scan() {
+  bool busy = false;
+  unsigned n = std::min<unsigned>(rt_.worker_count(), static_cast<unsigned>(reported_.size()));
+  for (unsigned i = 0; i < n; ++i) {
+    std::uint64_t since = rt_.worker_at(i).burst_start();
+    if (!(since & 1)) continue;  // in its scheduler context
+    busy = true;
+    std::uint64_t now = ticks();
+    if (now < since) continue;
+    if (handoff_ns_ != 0) check_handoff(i, since, now);
+    if (threshold_ns_ != 0) check_stall(i, since, now);
+  }
+  return busy;
+}
+
+void monitor::check_stall(unsigned index, std::uint64_t since, std::uint64_t now) {
+  if (since == reported_[index] || now - since < ns_to_ticks(threshold_ns_)) return;
+  reported_[index] = since;  // once per stall
+  report(index, since, ticks_to_ns(now - since));
+}
+
+void monitor::check_handoff(unsigned index, std::uint64_t since, std::uint64_t now) {
+  worker& w = rt_.worker_at(index);
+  if (since == handed_[index] || !w.active() || now - since < ns_to_ticks(handoff_ns_)) return;
+  // Computing, not stuck: the hand-off cannot help it (preemption's job).
+  char state = kernel_state(index);
+  if (state == 0 || state == 'R') return;
+  // The spare first: for a moment one worker too many is active, never one
+  // too few. None free now (a dormant one still runs its last thread):
+  // the next scan tries again.
+  worker* spare = rt_.activate_spare(w);
+  if (!spare) return;
+  handed_[index] = since;  // once per stall
+  w.make_dormant();
+  WEFT_LOG_DEBUG("monitor", "worker %u stuck in a blocking call for %.1f ms: its queue goes to worker %u", index,
+                 static_cast<double>(ticks_to_ns(now - since)) / 1e6, spare->index);
+}
+
+char monitor::kernel_state(unsigned index) const {
   int tid = rt_.worker_at(index).kernel_tid();
-  if (tid == 0) return false;
+  if (tid == 0) return 0;
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
   std::string stat = read_small_file(path);
   // "tid (comm) S ...": comm may hold spaces and parentheses, the state
   // follows the last ')'.
   std::size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return false;
-  char state = stat[close + 2];
-  if (state == 'R') return false;
+  if (close == std::string::npos || close + 2 >= stat.size()) return 0;
+  return stat[close + 2];
+}
+
+bool monitor::asleep_in_kernel(unsigned index, std::string& where) const {
+  char state = kernel_state(index);
+  if (state == 0 || state == 'R') return false;
+  int tid = rt_.worker_at(index).kernel_tid();
+  char path[64];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
   where = "asleep in the kernel (state " + std::string(1, state) + ")";
   std::string sc = read_small_file(path);

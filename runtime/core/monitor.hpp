@@ -29,8 +29,23 @@
 // rate-limited: at most report_burst per report_window, the rest counted
 // and mentioned in the next one.
 //
-// Later duties (hand-off of stuck workers, preemption, deadlock checks)
-// belong here too: they watch the same word.
+// Hand-off (options::handoff_threshold; Go's sysmon retake and handoffp).
+// A worker whose word is odd and older than the threshold, and whose kernel
+// thread /proc says is asleep in the kernel, is stuck in a blocking call
+// weft does not own (read() on a pipe, sleep(), a std::mutex held
+// elsewhere). The monitor makes it dormant and a spare active
+// (runtime_impl::activate_spare): a dormant worker that waits in its
+// scheduler context, else a new one, up to options.max_spare_workers. The
+// spare steals the stuck worker's ready threads, so they wait about the
+// threshold, not the whole call. When the call returns, its thread runs on
+// to its next switch (briefly one thread more than options.workers run),
+// then the worker rests as a spare (worker_loop.hpp, rest). What does not
+// move: the stuck worker's timers, I/O completions and pinned threads,
+// which wait for its call to return (its io_uring ring has a single
+// issuer: only that kernel thread may enter it).
+//
+// Later duties (preemption, deadlock checks) belong here too: they watch
+// the same word.
 #pragma once
 
 #include <atomic>
@@ -51,8 +66,10 @@ class worker;
 
 class monitor {
  public:
-  // Starts the monitor thread; throws std::system_error if it cannot.
-  monitor(runtime_impl& rt, std::chrono::nanoseconds stall_threshold, int signal);
+  // Starts the monitor thread; a zero threshold turns that duty off. Throws
+  // std::system_error if the thread cannot start.
+  monitor(runtime_impl& rt, std::chrono::nanoseconds stall_threshold, int signal,
+          std::chrono::nanoseconds handoff_threshold);
   ~monitor();  // stops and joins the thread
   monitor(const monitor&) = delete;
   monitor& operator=(const monitor&) = delete;
@@ -86,7 +103,13 @@ class monitor {
   };
 
   void run();
-  void scan();
+  bool scan();  // true if some worker runs a green thread
+  void sleep_while_parked();
+  void check_stall(unsigned index, std::uint64_t since, std::uint64_t now);
+  void check_handoff(unsigned index, std::uint64_t since, std::uint64_t now);
+  // The state letter /proc gives the kernel thread of worker index ('R'
+  // running, 'S'/'D' asleep in the kernel), 0 if unknown.
+  char kernel_state(unsigned index) const;
   void report(unsigned index, std::uint64_t since, std::int64_t ran_ns);
   // Fills `where` if worker index's kernel thread sleeps in the kernel.
   bool asleep_in_kernel(unsigned index, std::string& where) const;
@@ -94,9 +117,11 @@ class monitor {
   std::string headline(unsigned index, bool named, std::int64_t ran_ns);
 
   runtime_impl& rt_;
-  const std::int64_t threshold_ns_;
+  const std::int64_t threshold_ns_;  // stall report; 0: off
   const int signal_;
+  const std::int64_t handoff_ns_;    // 0: off
   std::vector<std::uint64_t> reported_;  // per worker: the stall already reported
+  std::vector<std::uint64_t> handed_;    // per worker: the stall already handed off
   slot slot_;
   std::int64_t window_start_ = 0;
   int window_reports_ = 0;

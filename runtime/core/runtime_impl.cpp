@@ -111,6 +111,12 @@ void runtime_impl::check_options(const options& o) {
   if (o.dump_signal != 0 && o.stall_threshold.count() != 0 && o.dump_signal == o.stall_signal)
     throw error(errc::invalid_argument, "options.dump_signal: signal " + std::to_string(o.dump_signal) +
                                             " is options.stall_signal too; the two need different signals");
+  if (o.handoff_threshold.count() < 0)
+    throw error(errc::invalid_argument, "options.handoff_threshold: must not be negative, got " +
+                                            std::to_string(o.handoff_threshold.count()) + " ms");
+  if (o.max_spare_workers > 1024)
+    throw error(errc::invalid_argument,
+                "options.max_spare_workers: at most 1024, got " + std::to_string(o.max_spare_workers));
   if (o.initial_burst.count() < 0)
     throw error(errc::invalid_argument,
                 "options.initial_burst: must not be negative, got " + std::to_string(o.initial_burst.count()) + " us");
@@ -135,8 +141,10 @@ runtime_impl::runtime_impl(const options& o, runtime_parts p)
   ticks0_ = ticks();
   wall0_ns_ = wall_now_ns();
   initial_burst_ticks_ = ns_to_ticks(std::chrono::duration_cast<std::chrono::nanoseconds>(o.initial_burst).count());
-  workers_.reserve(n);
-  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+  worker_capacity_ = n + o.max_spare_workers;
+  workers_ = std::make_unique<std::unique_ptr<worker>[]>(worker_capacity_);
+  for (unsigned i = 0; i < n; ++i) workers_[i] = std::make_unique<worker>(*this, i);
+  nworkers_.store(n, std::memory_order_release);
   WEFT_LOG_DEBUG("core", "runtime created: %u workers, %zu-byte stacks by default", n, stacks.default_size());
 }
 
@@ -149,13 +157,13 @@ runtime_impl::~runtime_impl() {
 
 void runtime_impl::start() {
   try {
-    for (auto& w : workers_) w->start();
+    for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->start();
     start_monitor();
     if (opts.dump_signal != 0) dump_listener_ = std::make_unique<dump_listener>(*this, opts.dump_signal);
   } catch (const std::system_error& e) {
     life_.fetch_or(stopped_bit);
-    for (auto& w : workers_) w->notify();
-    for (auto& w : workers_) w->join_thread();
+    for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->notify();
+    for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->join_thread();
     throw error(errc::resource_exhausted, std::string("cannot start worker threads: ") + e.what());
   }
   debug_node_.threads = &vroot_first_child_;
@@ -181,14 +189,43 @@ void runtime_impl::shutdown() {
   while (foreign_enqueues_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   // Kept until every thread ended: a program hung in shutdown is what a dump is for.
   dump_listener_.reset();
-  stop_monitor();
-  for (auto& w : workers_) w->notify();
-  for (auto& w : workers_) w->join_thread();
+  stop_monitor();  // no spare starts after this
+  for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->notify();
+  for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->join_thread();
+}
+
+worker* runtime_impl::activate_spare(const worker& stuck) {
+  unsigned n = worker_count();
+  // A dormant worker waiting in its scheduler context (burst word even):
+  // not one whose own handed-off thread still runs on it.
+  for (unsigned i = 0; i < n; ++i) {
+    worker& w = *workers_[i];
+    if (&w == &stuck || w.active() || (w.burst_start() & 1)) continue;
+    if (!w.try_activate()) continue;
+    w.notify();
+    handoffs_.fetch_add(1, std::memory_order_relaxed);
+    return &w;
+  }
+  if (n == worker_capacity_ || spare_failed_) return nullptr;
+  try {
+    auto w = std::make_unique<worker>(*this, n);
+    w->start();
+    workers_[n] = std::move(w);
+  } catch (const std::exception& e) {
+    spare_failed_ = true;
+    log_emit(log_level::warn, "core", "cannot start a spare worker for hand-offs (%s); stuck workers stay stuck",
+             e.what());
+    return nullptr;
+  }
+  nworkers_.store(n + 1, std::memory_order_release);
+  handoffs_.fetch_add(1, std::memory_order_relaxed);
+  WEFT_LOG_DEBUG("core", "spare worker %u started for a hand-off", n);
+  return workers_[n].get();
 }
 
 void runtime_impl::start_monitor() {
-  if (opts.stall_threshold.count() == 0) return;
-  monitor_ = std::make_unique<monitor>(*this, opts.stall_threshold, opts.stall_signal);
+  if (opts.stall_threshold.count() == 0 && opts.handoff_threshold.count() == 0) return;
+  monitor_ = std::make_unique<monitor>(*this, opts.stall_threshold, opts.stall_signal, opts.handoff_threshold);
   monitor_ptr_.store(monitor_.get(), std::memory_order_seq_cst);
 }
 
@@ -240,7 +277,7 @@ tcb* runtime_impl::create(const spawn_attrs& attrs, std::size_t task_size, std::
   // worker 0's queue and go wherever they are stolen.
   worker* home = here;
   if (!home)
-    home = workers_[attrs.pinned ? foreign_pins_.fetch_add(1, std::memory_order_relaxed) % workers_.size() : 0].get();
+    home = workers_[attrs.pinned ? foreign_pins_.fetch_add(1, std::memory_order_relaxed) % active_target() : 0].get();
   t->last_worker.store(home, std::memory_order_relaxed);
   if (!attrs.name.empty() || attrs.expected_burst.count() > 0) {
     try {
@@ -558,7 +595,7 @@ tcb* runtime_impl::global_pop_into(worker& w) noexcept {
   if (size == 0) return nullptr;
   // Take a fair share (Go's globrunqget): enough to keep this worker busy
   // without starving the others, capped at half a local ring.
-  std::size_t want = std::min<std::size_t>(size / workers_.size() + 1, 128);
+  std::size_t want = std::min<std::size_t>(size / active_target() + 1, 128);
   tcb* first = global_head_;
   global_head_ = first->next;
   std::size_t taken = 1;
@@ -713,8 +750,10 @@ runtime_stats runtime_impl::stats() const {
   std::uint64_t now = ticks();
   s.uptime = std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(now - ticks0_) * ns));
   double up = static_cast<double>(s.uptime.count());
-  s.workers.reserve(workers_.size());
-  for (const auto& w : workers_) {
+  unsigned nw = worker_count();
+  s.workers.reserve(nw);
+  for (unsigned i = 0; i < nw; ++i) {
+    const worker* w = workers_[i].get();
     worker_stats ws;
     ws.index = w->index;
     std::uint64_t busy = w->busy_ticks_.load(std::memory_order_relaxed);
@@ -731,6 +770,7 @@ runtime_stats runtime_impl::stats() const {
   }
   if (!s.workers.empty()) s.utilisation /= static_cast<double>(s.workers.size());
   s.completed_per_second = up > 0 ? static_cast<double>(s.completed) * 1e9 / up : 0.0;
+  s.handoffs = handoffs();
   return s;
 }
 

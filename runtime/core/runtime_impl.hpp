@@ -123,13 +123,30 @@ class runtime_impl {
   // clears the pointer, then waits for this to drain before freeing.
   std::atomic<int> in_monitor_handler{0};
 
-  unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  // Every worker started so far: options.workers, then the spares the
+  // monitor started for hand-offs (at most options.max_spare_workers).
+  // Loops over the workers (stealing, stats) cover spares too.
+  unsigned worker_count() const noexcept { return nworkers_.load(std::memory_order_acquire); }
   worker& worker_at(unsigned i) const noexcept { return *workers_[i]; }
+  // options.workers, resolved: how many workers run green threads at a time.
+  unsigned active_target() const noexcept { return idle.workers(); }
+  // The hand-off (monitor): a worker whose green thread sits in a blocking
+  // call weft does not own gives its place to a spare. Activates a dormant
+  // spare, or starts a new one within the cap; the spare then steals the
+  // stuck worker's ready threads. Returns the spare, or null if none can be had.
+  worker* activate_spare(const worker& stuck);
+  std::uint64_t handoffs() const noexcept { return handoffs_.load(std::memory_order_relaxed); }
   rt_anchor* anchor = nullptr;  // what this runtime\'s handles check (runtime/api.cpp); owned there
 
  private:
   static unsigned workers_for(const options& o);
-  std::vector<std::unique_ptr<worker>> workers_;
+  // Fixed capacity (options.workers + max_spare_workers) so that spares can
+  // be added while other threads index it; [0, nworkers_) are constructed.
+  std::unique_ptr<std::unique_ptr<worker>[]> workers_;
+  unsigned worker_capacity_ = 0;
+  std::atomic<unsigned> nworkers_{0};
+  std::atomic<std::uint64_t> handoffs_{0};
+  bool spare_failed_ = false;  // monitor thread only: a spare could not start (logged once)
   void start_monitor();
   void stop_monitor() noexcept;
   std::unique_ptr<monitor> monitor_;

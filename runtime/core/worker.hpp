@@ -111,6 +111,18 @@ class worker {
   void mark_burst_start(std::uint64_t now, bool green) noexcept {
     burst_start_.store((now & ~std::uint64_t{1}) | static_cast<std::uint64_t>(green), std::memory_order_relaxed);
   }
+  // Hand-off (core/monitor.hpp): an active worker runs green threads; a
+  // dormant one only serves its own timers and I/O and runs threads pinned
+  // to it, and lets the active ones take its queue. The monitor turns a
+  // stuck worker dormant and a spare active; the stuck one notices at its
+  // next pick_slow or in its scheduler context.
+  bool active() const noexcept { return active_.load(std::memory_order_acquire); }
+  void make_dormant() noexcept { active_.store(false, std::memory_order_release); }
+  // Dormant -> active; false if it already was active.
+  bool try_activate() noexcept {
+    bool was = false;
+    return active_.compare_exchange_strong(was, true, std::memory_order_acq_rel);
+  }
   // A green thread ended on this worker (finish()).
   void count_completed() noexcept {
     completed_.store(completed_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -162,6 +174,7 @@ class worker {
   tcb* inbox_head_ = nullptr;
   tcb* inbox_tail_ = nullptr;
   std::atomic<bool> inbox_nonempty_{false};
+  std::atomic<bool> active_{true};
   std::thread thread_;
   std::atomic<int> kernel_tid_{0};
 

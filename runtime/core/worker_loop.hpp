@@ -183,6 +183,13 @@ struct worker_loop {
 
   // `first`: a pinned thread the fast path dequeued, or null.
   __attribute__((noinline)) static tcb* pick_slow(worker& w, bool allow_timers, tcb* first) noexcept {
+    if (__builtin_expect(!w.active(), 0)) {
+      // Handed off while its thread sat in a foreign call: stop picking; the
+      // scheduler context's rest() passes the queue on.
+      if (w.chores_ == 0) w.chores_ = chore_period;
+      if (first) push_local(w, first, enqueue_kind::yielded);
+      return nullptr;
+    }
     bool global_first = false;
     if (w.chores_ == 0) {
       w.chores_ = chore_period;
@@ -277,6 +284,12 @@ struct worker_loop {
       return;
     }
     tcb* next = pick_local(w, true);
+    if (!next && __builtin_expect(!w.active(), 0)) {
+      // Dormant (handed off): this thread goes back to a queue that the
+      // active workers take from, and the worker rests.
+      switch_out(w, {&post_requeue, nullptr, nullptr}, true);
+      return;
+    }
     if (!next) {
       // Alone on this worker: keep running. The yield still ends a burst
       // (k yields make k+1 bursts, switched or not).
@@ -299,6 +312,49 @@ struct worker_loop {
 
   // ---------------------------------------------------------------- scheduler context
 
+  // A dormant worker's scheduler context (see worker::active): hands its
+  // ready threads to the active workers through the global queue, serves
+  // its own timers and I/O (their threads follow the same way) and sleeps
+  // until activated. Threads pinned to it run here all the same: they may
+  // run nowhere else. Null when active again or on shutdown.
+  static tcb* rest(worker& w) {
+    w.rt.idle.leave(w);  // not a spinner, and never on the idle list
+    for (;;) {
+      if (w.rt.stopped() || w.active()) return nullptr;
+      w.run_timers();
+      w.driver->poll();
+      pass_queue_on(w);
+      while (tcb* t = w.pop_inbox()) {
+        if (!prepare(w, t)) continue;
+        w.rt.idle.wake_watcher();  // it may stall like any other
+        return t;
+      }
+      if (w.active()) return nullptr;
+      idle_protocol::park(w, w.timers.next_deadline());
+    }
+  }
+
+  // Moves every thread of w's run queue to the global queue, pinned ones to
+  // their inboxes, and wakes an active worker for them.
+  static void pass_queue_on(worker& w) noexcept {
+    tcb* head = nullptr;
+    tcb* tail = nullptr;
+    while (tcb* t = queue_of(w).pop()) {
+      if (send_pinned_home(w, t)) continue;
+      if (t->pinned) {
+        w.push_inbox(t);  // pinned here: rest() runs it
+        continue;
+      }
+      t->next = nullptr;
+      if (tail) tail->next = t;
+      else head = t;
+      tail = t;
+    }
+    if (!head) return;
+    w.rt.global_push_list(head);
+    w.rt.idle.notify_work();
+  }
+
   // The scheduler context's search, following idle.hpp's steps; blocks while
   // idle; null on shutdown.
   static tcb* find_runnable(worker& w) {
@@ -306,6 +362,10 @@ struct worker_loop {
     for (;;) {
       idle_protocol::take_handed_spinning(w);  // W6
       if (w.rt.stopped()) return nullptr;
+      if (__builtin_expect(!w.active(), 0)) {
+        if (tcb* t = rest(w)) return t;
+        continue;
+      }
       w.run_timers();
       w.driver->poll();
       tcb* t = pick_local(w, false);
