@@ -44,8 +44,11 @@ def main():
     core = os.path.join(work, "weft_gdb_target.core")
     if os.path.exists(core):
         os.remove(core)
+    # No gcore in a sanitizer build: its core is unreadable anyway and takes
+    # tens of gigabytes of disk (the shadow mappings).
+    dump_core = [] if sanitizer else ["-ex", "gcore " + core]
     live = gdb(["-ex", "source " + script, "-ex", "break weft_gdb_stop_here", "-ex", "run",
-                "-ex", "info weft-threads", "-ex", "weft-bt 2", "-ex", "bt 1", "-ex", "gcore " + core, "-ex", "kill",
+                "-ex", "info weft-threads", "-ex", "weft-bt 2", "-ex", "bt 1"] + dump_core + ["-ex", "kill",
                 "--args", target], "live")
     if "ptrace" in live and "Operation not permitted" in live:
         print("SKIPPED: ptrace is not permitted here")
