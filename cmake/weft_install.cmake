@@ -33,7 +33,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/weftConfigVersion.c
 # Findweft_uring.cmake: weftConfig.cmake finds liburing with it for a
 # consumer of the static library.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weftConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/weftConfigVersion.cmake
-              ${CMAKE_CURRENT_LIST_DIR}/Findweft_uring.cmake
+              ${CMAKE_CURRENT_LIST_DIR}/Findweft_uring.cmake ${CMAKE_CURRENT_LIST_DIR}/Findweft_unwind.cmake
   DESTINATION ${WEFT_CMAKE_INSTALL_DIR})
 
 # weft.pc. A static libweft.a is useless without its dependencies, so they
@@ -46,6 +46,14 @@ endif()
 set(pc_deps_requires "")
 if(WEFT_HAVE_LIBURING)
   set(pc_deps_requires "liburing")
+endif()
+if(WEFT_HAVE_LIBUNWIND)
+  # libunwind-generic.pc requires libunwind.pc itself.
+  if(pc_deps_requires STREQUAL "")
+    set(pc_deps_requires "libunwind-generic")
+  else()
+    string(APPEND pc_deps_requires ", libunwind-generic")
+  endif()
 endif()
 if(WEFT_PACKAGE_LIBRARY_TYPE STREQUAL "SHARED_LIBRARY")
   set(WEFT_PC_KIND "shared library")
@@ -60,6 +68,10 @@ else()
   set(WEFT_PC_REQUIRES_PRIVATE "")
   set(WEFT_PC_LIBS_PRIVATE "")
 endif()
+# The gdb extension (info weft-threads, weft-bt): `source` it from gdb
+# (docs/debugging.md).
+install(FILES scripts/gdb/weft.py DESTINATION ${CMAKE_INSTALL_DATADIR}/weft/gdb)
+
 set(WEFT_PC_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   # Absolute directories were asked for: the file cannot be relocatable.

@@ -241,6 +241,7 @@ int main(int argc, char** argv) {
   double big_ns = 0, green_small_ns = 0, green_spawn_ns = 0, green_pp_ns = 0;
   weft::options opts;  // one worker per online CPU
   opts.stall_threshold = std::chrono::milliseconds(100);  // report a thread that hogs its worker
+  opts.dump_signal = SIGQUIT;  // kill -QUIT <pid> (Ctrl-\) prints every green thread (docs/debugging.md)
   weft::runtime rt(opts);
   std::printf("weft demo: %d green threads on %u workers (context switch: %s)\n\n", n, rt.workers(),
               weft::runtime::context_backend());

@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
   // A connection handler that computes or blocks for 100 ms holds up every
   // connection of its worker: say so, with a backtrace (a warning on stderr).
   opts.stall_threshold = std::chrono::milliseconds(100);
+  opts.dump_signal = SIGQUIT;  // kill -QUIT <pid> (Ctrl-\) prints every green thread (docs/debugging.md)
   try {
     return weft::run(opts, [&]() -> int {
       io::socket signals = io::socket::adopt(sfd);

@@ -605,6 +605,7 @@ int main(int argc, char** argv) {
   opts.workers = srv.cfg.workers;
   opts.io = srv.cfg.engine;
   opts.stall_threshold = std::chrono::milliseconds(100);
+  opts.dump_signal = SIGQUIT;  // kill -QUIT <pid> (Ctrl-\) prints every green thread (docs/debugging.md)
   int code = 0;
   try {
     code = weft::run(opts, [&]() -> int {

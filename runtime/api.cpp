@@ -6,12 +6,14 @@
 #include <thread>
 
 #include "base/clock.hpp"
+#include "core/dump.hpp"
 #include "core/park.hpp"
 #include "base/fatal.hpp"
 #include "core/runtime_impl.hpp"
 #include "core/stop.hpp"
 #include "core/tcb.hpp"
 #include "core/thread_label.hpp"
+#include "weft/dump.hpp"
 #include "weft/runtime.hpp"
 #include "weft/this_thread.hpp"
 #include "weft/thread.hpp"
@@ -239,6 +241,11 @@ void resume(thread_id id) {
 std::vector<thread_info> snapshot() { return caller_runtime("snapshot").snapshot(); }
 
 runtime_stats stats() { return caller_runtime("stats").stats(); }
+
+void dump(std::FILE* out) {
+  if (!out) throw error(errc::invalid_argument, "dump: the output stream is null");
+  dump_threads(caller_runtime("dump"), out);
+}
 
 // ---------------------------------------------------------------- this_thread
 

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages weft needs, only if some are missing, so
 # it is quick (no apt-get at all) on a machine that already has them.
 #   bash scripts/deps.sh demo   # compiler and CMake: enough for the demo
-#   bash scripts/deps.sh test   # everything CI uses (sanitizers, Boost, cross, qemu)
+#   bash scripts/deps.sh test   # everything CI uses (sanitizers, Boost, cross, qemu,
+#                               # libunwind for dump backtraces, gdb for the gdb-extension test)
 set -euo pipefail
 
 profile=${1:-test}
@@ -11,6 +12,7 @@ test_pkgs=("${demo_pkgs[@]}"
   libboost-context-dev libboost-fiber-dev
   libgtest-dev googletest libbenchmark-dev
   g++-aarch64-linux-gnu qemu-user python3
+  libunwind-dev gdb
   redis-tools python3-redis)  # kv_server process tests (redis-cli, redis-py); redis-server is for bench only
 
 case "$profile" in

@@ -71,6 +71,12 @@ struct options {
   // engine, started when first needed and kept for the next hand-off). At
   // most 1024.
   unsigned max_spare_workers = 8;
+  // A signal that makes weft print every green thread to stderr (weft::dump,
+  // docs/debugging.md): 0 (the default) for none; the examples use SIGQUIT
+  // (Ctrl-\ in a terminal). weft replaces the signal's action while the runtime runs and
+  // restores it after. Must be 0 or catchable and not a fault signal, and
+  // differ from stall_signal when the monitor runs.
+  int dump_signal = 0;
 };
 
 }  // namespace weft

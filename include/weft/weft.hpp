@@ -4,6 +4,7 @@
 
 #include "channel.hpp"
 #include "condition_variable.hpp"
+#include "dump.hpp"
 #include "error.hpp"
 #include "event.hpp"
 #include "io.hpp"

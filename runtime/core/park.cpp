@@ -67,6 +67,7 @@ wake_status after_park(tcb* self, wait_queue* q, waiter& w) {
 wake_status park_green(worker* wk, tcb* self, wait_queue* q, waiter& w, std::int64_t deadline, wait_reason reason,
                        post_action post) {
   self->reason.store(reason, std::memory_order_relaxed);
+  self->stats.load(std::memory_order_relaxed)->wait_on.store(q, std::memory_order_relaxed);
   if (deadline >= 0) {
     w.deadline = deadline;
     wk->timers.add(w, wk);

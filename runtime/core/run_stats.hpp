@@ -53,6 +53,11 @@ struct run_stats {
   std::atomic<std::uint64_t> first_run{0};   // tick the first burst began; 0 = not yet
   std::atomic<std::uint64_t> completion{0};  // tick it ended; 0 = still live
   std::atomic<std::uint64_t> preemptions{0};  // forced switches; none until preemption lands
+  // The wait queue of the thread's latest park (null: a sleep or a wait
+  // with no queue), written by park(); only the thread dump reads it, and
+  // only while the thread is blocked. Its address names the primitive (a
+  // mutex's, a channel's queue sits inside it), the wait reason its kind.
+  std::atomic<const void*> wait_on{nullptr};
 
   // A relaxed add by the single writer: a load and a store, no locked RMW.
   static void add(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {

@@ -104,6 +104,13 @@ void runtime_impl::check_options(const options& o) {
     throw error(errc::invalid_argument, "options.stall_signal: signal " + std::to_string(o.stall_signal) +
                                             " cannot carry stall reports (want a catchable signal that is not a fault, "
                                             "e.g. SIGURG or SIGRTMIN+n)");
+  if (o.dump_signal != 0 && !monitor::signal_usable(o.dump_signal))
+    throw error(errc::invalid_argument, "options.dump_signal: signal " + std::to_string(o.dump_signal) +
+                                            " cannot ask for a thread dump (want 0 for none, or a catchable signal "
+                                            "that is not a fault, e.g. SIGQUIT)");
+  if (o.dump_signal != 0 && o.stall_threshold.count() != 0 && o.dump_signal == o.stall_signal)
+    throw error(errc::invalid_argument, "options.dump_signal: signal " + std::to_string(o.dump_signal) +
+                                            " is options.stall_signal too; the two need different signals");
   if (o.handoff_threshold.count() < 0)
     throw error(errc::invalid_argument, "options.handoff_threshold: must not be negative, got " +
                                             std::to_string(o.handoff_threshold.count()) + " ms");
@@ -143,6 +150,7 @@ runtime_impl::runtime_impl(const options& o, runtime_parts p)
 
 runtime_impl::~runtime_impl() {
   shutdown();
+  debug_unregister(debug_node_);
   std::lock_guard lk(g_runtimes_mu);
   g_runtimes.erase(std::remove(g_runtimes.begin(), g_runtimes.end(), this), g_runtimes.end());
 }
@@ -151,12 +159,16 @@ void runtime_impl::start() {
   try {
     for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->start();
     start_monitor();
+    if (opts.dump_signal != 0) dump_listener_ = std::make_unique<dump_listener>(*this, opts.dump_signal);
   } catch (const std::system_error& e) {
     life_.fetch_or(stopped_bit);
     for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->notify();
     for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->join_thread();
     throw error(errc::resource_exhausted, std::string("cannot start worker threads: ") + e.what());
   }
+  debug_node_.threads = &vroot_first_child_;
+  debug_node_.workers = worker_count();
+  debug_register(debug_node_);
   std::lock_guard lk(g_runtimes_mu);
   g_runtimes.push_back(this);
 }
@@ -175,6 +187,8 @@ void runtime_impl::shutdown() {
   // A foreign waker may still be notifying a worker about a thread that has
   // since ended; it is a few instructions from done and never blocks.
   while (foreign_enqueues_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  // Kept until every thread ended: a program hung in shutdown is what a dump is for.
+  dump_listener_.reset();
   stop_monitor();  // no spare starts after this
   for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->notify();
   for (unsigned i = 0; i < worker_count(); ++i) workers_[i]->join_thread();
@@ -777,6 +791,18 @@ tcb* runtime_impl::find_and_ref(thread_id id) {
   }
   if (!found) throw error(errc::no_such_thread, "no live green thread has id " + std::to_string(id));
   return found;
+}
+
+std::vector<tcb*> runtime_impl::ref_all() {
+  std::vector<tcb*> out;
+  std::lock_guard fl(family_lock_);
+  walk([&](tcb* t) {
+    std::uint32_t r = t->refs.load(std::memory_order_relaxed);
+    while (r != 0 && !t->refs.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel)) {
+    }
+    if (r != 0) out.push_back(t);  // zero: being freed
+  });
+  return out;
 }
 
 runtime_impl* runtime_for_caller() noexcept {

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "core/debug_root.hpp"
+#include "core/dump_signal.hpp"
 #include "core/idle.hpp"
 #include "core/monitor.hpp"
 #include "core/policy.hpp"
@@ -97,6 +99,16 @@ class runtime_impl {
   }
   runtime_stats stats() const;
   tcb* find_and_ref(thread_id id);  // throws no_such_thread
+  // Every TCB still linked, each with a reference the caller drops with
+  // release(): the thread dump's list, taken in one pass of the family lock.
+  std::vector<tcb*> ref_all();
+  // Runs f under the family lock: meanwhile no thread can end (finish()
+  // needs the lock), so a suspended thread's stack stays its own (core/dump.cpp).
+  template <class F>
+  void with_family_lock(F&& f) const {
+    std::lock_guard fl(family_lock_);
+    f();
+  }
 
   const options opts;
   const runtime_parts parts;
@@ -138,6 +150,7 @@ class runtime_impl {
   void start_monitor();
   void stop_monitor() noexcept;
   std::unique_ptr<monitor> monitor_;
+  std::unique_ptr<dump_listener> dump_listener_;  // options.dump_signal (core/dump_signal.hpp), or null
   std::atomic<monitor*> monitor_ptr_{nullptr};
   static constexpr std::uint64_t stopped_bit = std::uint64_t{1} << 63;
   tcb*& child_head(tcb* parent) noexcept { return parent ? parent->first_child : vroot_first_child_; }
@@ -175,6 +188,8 @@ class runtime_impl {
   tcb* root_ = nullptr;
   bool root_next_ = false;
   tcb* vroot_first_child_ = nullptr;
+  // This runtime in weft_debug_root's list (core/debug_root.hpp), for debuggers.
+  weft_debug_runtime debug_node_{};
   // join_any waiters of every thread; waiter::data names the parent waiting.
   wait_queue join_any_q_;
   // Joiners, hashed by thread id (Go's semtable idea): a queue per TCB would
