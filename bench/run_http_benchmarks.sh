@@ -33,8 +33,16 @@ if ((${#missing[@]})); then
   echo "installing ${missing[*]}"
   apt-get install -y "${missing[@]}" >/dev/null
 fi
-# 1000 connections for wrk, 10000 idle ones: the servers inherit this.
-ulimit -n 65536
+# 1000 connections for wrk, 10000 idle ones: the servers inherit this (as
+# far as the hard limit allows; without CAP_SYS_RESOURCE it cannot grow).
+hard=$(ulimit -Hn)
+nofile=65536
+[[ $hard != unlimited ]] && ((hard < nofile)) && nofile=$hard
+ulimit -n "$nofile"
+if ((nofile < idle_conns + conns + 100)); then
+  echo "open-file limit $nofile is too low for $idle_conns idle connections; lower HTTP_BENCH_IDLE_CONNS" >&2
+  exit 1
+fi
 
 if [[ ! -x $build/examples/http_server ]]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_TESTS=OFF \
@@ -73,7 +81,7 @@ nginx_conf() {  # port workers
   mkdir -p "$dir"
   cat >"$dir/nginx.conf" <<EOF
 worker_processes $2;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile $nofile;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 daemon off;
@@ -145,9 +153,9 @@ for shape in keepalive pipeline16; do
   for s in "${servers[@]}"; do
     args=(-t2 -c"$conns" -d"${seconds}s" --latency)
     [[ $shape == pipeline16 ]] && args+=(-s "$work/pipeline.lua")
-    echo "wrk ${args[*]} http://127.0.0.1:${port[$s]}/plaintext${shape/keepalive/}   # $s" >&2
     extra=()
     [[ $shape == pipeline16 ]] && extra=(-- 16)
+    echo "wrk ${args[*]} http://127.0.0.1:${port[$s]}/plaintext ${extra[*]}   # $s" >&2
     wrk "${args[@]}" "http://127.0.0.1:${port[$s]}/plaintext" "${extra[@]}" >"$work/wrk.out"
     "$python" - "$s" "$shape" "$work/wrk.out" >>"$results" <<'PY'
 import json, re, sys
