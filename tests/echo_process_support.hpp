@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -385,6 +386,21 @@ inline std::string describe_status(int st) {
 
 // Every blocking call on a client socket gives up after this, so a hung
 // server fails the test instead of hanging it.
+// Raises this process's open-file limit (which a server it starts inherits)
+// to at least `want`; "" on success, else why not (the hard limit is lower,
+// or the call failed), for GTEST_SKIP.
+inline std::string raise_open_files(rlim_t want) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return "getrlimit: " + errno_text(errno);
+  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < want)
+    return "RLIMIT_NOFILE hard limit " + std::to_string(lim.rlim_max) + " < " + std::to_string(want);
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want) {
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want * 2 : std::min<rlim_t>(lim.rlim_max, want * 2);
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return "setrlimit: " + errno_text(errno);
+  }
+  return "";
+}
+
 inline milliseconds io_timeout() { return scaled(20s); }
 
 class client {

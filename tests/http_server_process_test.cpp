@@ -379,13 +379,7 @@ TEST_P(HttpServerProcess, Http10AndConnectionCloseEndTheConnection) {
 TEST_P(HttpServerProcess, HalfOpenConnectionsDoNotHoldUpOthers) {
   // 1000 connections need more descriptors than the usual soft limit of
   // 1024, here and in the server (which inherits the limit).
-  rlimit lim{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
-  if (lim.rlim_max < 2200) GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << lim.rlim_max << " < 2200";
-  if (lim.rlim_cur < 2200) {
-    lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 4096);
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
-  }
+  if (std::string why = raise_open_files(2200); !why.empty()) GTEST_SKIP() << why;
   auto server = start();
   ASSERT_TRUE(server);
   std::vector<http_client> slow;

@@ -289,13 +289,7 @@ TEST_P(KvServerProcess, SubscriberSendingBadInputIsUnsubscribedAndClosed) {
 TEST_P(KvServerProcess, ThousandConcurrentClientsLoseNoIncrement) {
   // 1000 clients need more descriptors than the usual soft limit of 1024
   // (here and in the server, which inherits it and raises its own too).
-  rlimit lim{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
-  if (lim.rlim_max < 2200) GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << lim.rlim_max << " < 2200";
-  if (lim.rlim_cur < 2200) {
-    lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 4096);
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
-  }
+  if (std::string why = raise_open_files(2200); !why.empty()) GTEST_SKIP() << why;
   auto s = start();
   ASSERT_TRUE(s);
   constexpr int clients = 1000, threads = 8, per_round = 10;
