@@ -319,18 +319,33 @@ class server_process {
   }
 
   // Descriptors the process holds open right now (-1 if /proc cannot tell).
-  int open_fds() const {
+  int open_fds() const { return count_fds(false); }
+  // Its sockets only (the listener and the connections): the count a leaked
+  // connection shows in. The others may grow at any time: a spare worker
+  // the runtime starts for a hand-off brings its own ring and eventfd.
+  int open_sockets() const { return count_fds(true); }
+
+ private:
+  int count_fds(bool sockets_only) const {
     std::string dir = "/proc/" + std::to_string(pid_) + "/fd";
     DIR* d = ::opendir(dir.c_str());
     if (!d) return -1;
     int n = 0;
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
+    char target[64];
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      if (sockets_only) {
+        ssize_t len = ::readlinkat(::dirfd(d), e->d_name, target, sizeof target - 1);
+        if (len < 0) continue;  // closed meanwhile
+        target[len] = '\0';
+        if (std::strncmp(target, "socket:", 7) != 0) continue;
+      }
+      ++n;
+    }
     ::closedir(d);
     return n;
   }
 
- private:
   void join_drain() {
     if (drain_.joinable()) drain_.join();
   }

@@ -93,17 +93,17 @@ class EchoServerProcess : public ::testing::TestWithParam<std::string> {
         << "stderr: " << s.err();
   }
 
-  // Waits until the server holds no more descriptors than `baseline` (its
+  // Waits until the server holds no more sockets than `baseline` (its
   // connections were all cleaned up); -1 baselines (no /proc) pass.
   void expect_fds_back_to(server_process& s, int baseline) {
     if (baseline < 0) return;
     int now = -1;
-    bool ok = eventually([&] { return (now = s.open_fds()) <= baseline; }, scaled(10s));
-    EXPECT_TRUE(ok) << "echo_server holds " << now << " descriptors, " << baseline
+    bool ok = eventually([&] { return (now = s.open_sockets()) <= baseline; }, scaled(10s));
+    EXPECT_TRUE(ok) << "echo_server holds " << now << " sockets, " << baseline
                     << " when idle: connections were not closed";
   }
 
-  // The server's descriptor count when idle, after one connection came and went.
+  // The server's socket count when idle, after one connection came and went.
   int idle_fds(server_process& s) {
     client c = connect();
     EXPECT_EQ(round_trip(c, seed_, 0, 100), "");
@@ -112,10 +112,10 @@ class EchoServerProcess : public ::testing::TestWithParam<std::string> {
     c.close();
     // The server closes its end after it read the end of stream; let the
     // count settle.
-    int last = s.open_fds(), same = 0;
+    int last = s.open_sockets(), same = 0;
     for (int i = 0; i < 100 && same < 5; ++i) {
       std::this_thread::sleep_for(10ms);
-      int n = s.open_fds();
+      int n = s.open_sockets();
       same = n == last ? same + 1 : 0;
       last = n;
     }
@@ -146,7 +146,7 @@ TEST_P(EchoServerProcess, ManyConcurrentConnectionsEchoRandomMessagesExactly) {
   // them at the same time (it holds a descriptor for each).
   for (int i = 0; i < conns; ++i) ASSERT_EQ(round_trip(cs[i], seed_ + 1000 + i, 0, 1), "") << "connection " << i;
   if (idle >= 0) {
-    EXPECT_GE(server->open_fds(), idle + conns);
+    EXPECT_GE(server->open_sockets(), idle + conns);
   }
 
   std::mt19937_64 rng(seed_);
