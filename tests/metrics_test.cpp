@@ -271,12 +271,14 @@ TEST(Metrics, StatsTotals) {
     for (auto& t : ts) t.join();
   }
   auto s = rt.stats();
-  ASSERT_EQ(s.workers.size(), 2u);
+  // The two workers, then any spares hand-offs started (under a sanitizer a
+  // worker's kernel thread may sleep past the hand-off threshold).
+  ASSERT_GE(s.workers.size(), 2u);
   EXPECT_EQ(s.completed, static_cast<std::uint64_t>(n + 1));
   EXPECT_GE(s.switches, s.completed) << "every end is a switch";
   std::uint64_t sw = 0, done = 0;
   std::chrono::nanoseconds busy{0};
-  for (unsigned i = 0; i < 2; ++i) {
+  for (unsigned i = 0; i < s.workers.size(); ++i) {
     const auto& w = s.workers[i];
     EXPECT_EQ(w.index, i);
     EXPECT_GE(w.utilisation, 0.0);
@@ -293,7 +295,7 @@ TEST(Metrics, StatsTotals) {
   EXPECT_NEAR(s.completed_per_second, static_cast<double>(s.completed) / std::chrono::duration<double>(s.uptime).count(),
               s.completed_per_second * 0.01);
   EXPECT_EQ(s.preemptions, 0u);
-  EXPECT_EQ(s.handoffs, 0u);
+  EXPECT_LE(s.workers.size(), 2u + s.handoffs) << "a spare starts only for a hand-off";
   // weft::stats() finds the only live runtime.
   EXPECT_GE(weft::stats().completed, s.completed);
 }
