@@ -39,7 +39,9 @@ TEST_P(SnapshotTest, IdentityFields) {
     EXPECT_GE(i->created_at, before - 50ms);
     EXPECT_LE(i->created_at, after + 50ms);
     EXPECT_GE(i->worker, 0);
-    EXPECT_LT(i->worker, static_cast<int>(GetParam()));
+    // One of the workers, or a spare a hand-off started (under sanitizers a
+    // worker's kernel thread can sleep past the hand-off threshold).
+    EXPECT_LT(i->worker, static_cast<int>(weft::stats().workers.size()));
     release.set();
     t.join();
     auto me = info_of(weft::this_thread::id());

@@ -83,7 +83,8 @@ TEST_P(ThreadTest, ThisThreadIdentity) {
         EXPECT_EQ(weft::this_thread::name(), "ident");
         int w = weft::this_thread::worker_index();
         EXPECT_GE(w, 0);
-        EXPECT_LT(w, 4);
+        // A worker, or a spare a hand-off started (sanitizer builds can sleep past its threshold).
+        EXPECT_LT(w, static_cast<int>(weft::stats().workers.size()));
         return weft::this_thread::id();
       },
       a);
@@ -230,7 +231,8 @@ TEST_P(ThreadTest, RuntimeReportsWorkers) {
   auto t = weft::spawn_in(rt, [] { return weft::this_thread::worker_index(); });
   int w = t.join();
   EXPECT_GE(w, 0);
-  EXPECT_LT(w, static_cast<int>(GetParam()));
+  EXPECT_LT(w, static_cast<int>(rt.stats().workers.size()));  // spares included
+  EXPECT_EQ(rt.workers(), GetParam());
 }
 
 TEST(Runtime, DefaultWorkersIsOnePerCpu) {

@@ -185,7 +185,8 @@ monitor::monitor(runtime_impl& rt, std::chrono::nanoseconds stall_threshold, int
       signal_(signal),
       handoff_ns_(handoff_threshold.count()),
       reported_(rt.active_target() + rt.opts.max_spare_workers, 0),
-      handed_(reported_.size(), 0) {
+      handed_(reported_.size(), 0),
+      asleep_seen_(reported_.size(), 0) {
   if (threshold_ns_ != 0) {
     // The first backtrace() of a process loads libgcc's unwinder (dlopen,
     // malloc): do it here, not first in a signal handler.
@@ -301,10 +302,18 @@ void monitor::check_stall(unsigned index, std::uint64_t since, std::uint64_t now
 
 void monitor::check_handoff(unsigned index, std::uint64_t since, std::uint64_t now) {
   worker& w = rt_.worker_at(index);
-  if (since == handed_[index] || !w.active() || now - since < ns_to_ticks(handoff_ns_)) return;
+  if (since == handed_[index] || !w.active() || now - since < ns_to_ticks(handoff_ns_ / 2)) return;
   // Computing, not stuck: the hand-off cannot help it (preemption's job).
+  // Asleep now and at the scan before, in the same burst: one look could
+  // catch a thread that computed all along in a moment's wait on a lock.
   char state = kernel_state(index);
-  if (state == 0 || state == 'R') return;
+  if (state == 0 || state == 'R') {
+    asleep_seen_[index] = 0;
+    return;
+  }
+  bool seen_before = asleep_seen_[index] == since;
+  asleep_seen_[index] = since;
+  if (!seen_before || now - since < ns_to_ticks(handoff_ns_)) return;
   // The spare first: for a moment one worker too many is active, never one
   // too few. None free now (a dormant one still runs its last thread):
   // the next scan tries again.

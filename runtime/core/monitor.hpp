@@ -31,7 +31,8 @@
 //
 // Hand-off (options::handoff_threshold; Go's sysmon retake and handoffp).
 // A worker whose word is odd and older than the threshold, and whose kernel
-// thread /proc says is asleep in the kernel, is stuck in a blocking call
+// thread /proc says is asleep in the kernel at two scans in a row (one look
+// could catch a computing thread in a moment's wait on a lock), is stuck in a blocking call
 // weft does not own (read() on a pipe, sleep(), a std::mutex held
 // elsewhere). The monitor makes it dormant and a spare active
 // (runtime_impl::activate_spare): a dormant worker that waits in its
@@ -122,6 +123,7 @@ class monitor {
   const std::int64_t handoff_ns_;    // 0: off
   std::vector<std::uint64_t> reported_;  // per worker: the stall already reported
   std::vector<std::uint64_t> handed_;    // per worker: the stall already handed off
+  std::vector<std::uint64_t> asleep_seen_;  // per worker: the burst last seen asleep in the kernel
   slot slot_;
   std::int64_t window_start_ = 0;
   int window_reports_ = 0;
